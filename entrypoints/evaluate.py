@@ -1,0 +1,108 @@
+"""Evaluation stage: the same metrics and plots for every approach and every split."""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+
+import numpy as np
+import pandas as pd
+from sklearn import metrics as skm
+
+from entrypoints.data import Splits
+
+METRICS = ("accuracy", "f1_negative", "precision_negative", "recall_negative", "roc_auc", "pr_auc", "log_loss")
+
+
+def compute_metrics(y_true, negative_probability, threshold: float) -> dict[str, float]:
+    """Metrics that do not hide the class imbalance (label 1 = negative)."""
+    y = np.asarray(y_true, dtype=int)
+    p = np.clip(np.asarray(negative_probability, dtype=float), 1e-7, 1 - 1e-7)
+    pred = (p >= threshold).astype(int)
+    both = len(np.unique(y)) == 2
+    return {
+        "accuracy": skm.accuracy_score(y, pred),
+        "f1_negative": skm.f1_score(y, pred, zero_division=0),
+        "precision_negative": skm.precision_score(y, pred, zero_division=0),
+        "recall_negative": skm.recall_score(y, pred, zero_division=0),
+        "roc_auc": skm.roc_auc_score(y, p) if both else float("nan"),
+        "pr_auc": skm.average_precision_score(y, p) if both else float("nan"),
+        "log_loss": skm.log_loss(y, p, labels=[0, 1]),
+    }
+
+
+def choose_threshold(y_true, negative_probability) -> float:
+    """The decision threshold that maximises the negative class's F1 on (validation) data."""
+    precision, recall, thresholds = skm.precision_recall_curve(y_true, negative_probability)
+    f1 = 2 * precision * recall / np.clip(precision + recall, 1e-12, None)
+    return float(thresholds[int(np.argmax(f1[:-1]))]) if len(thresholds) else 0.5
+
+
+def plot_evaluation(y_true, negative_probability, threshold: float, title: str):
+    """One figure per split: confusion matrix, ROC curve, precision-recall curve, calibration."""
+    import matplotlib
+
+    matplotlib.use("Agg")
+    import matplotlib.pyplot as plt
+    from sklearn.calibration import calibration_curve
+
+    y = np.asarray(y_true, dtype=int)
+    p = np.asarray(negative_probability, dtype=float)
+    fig, axes = plt.subplots(2, 2, figsize=(10, 9))
+    cm = skm.confusion_matrix(y, (p >= threshold).astype(int), labels=[1, 0])
+    skm.ConfusionMatrixDisplay(cm, display_labels=["negative", "not negative"]).plot(
+        ax=axes[0, 0], colorbar=False, cmap="Blues", values_format="d"
+    )
+    axes[0, 0].set_title(f"Confusion matrix (threshold {threshold:.2f})")
+    if len(np.unique(y)) == 2:
+        skm.RocCurveDisplay.from_predictions(y, p, ax=axes[0, 1], name="model", plot_chance_level=True)
+        skm.PrecisionRecallDisplay.from_predictions(y, p, ax=axes[1, 0], name="model", plot_chance_level=True)
+        frac_pos, mean_pred = calibration_curve(y, p, n_bins=10, strategy="quantile")
+        axes[1, 1].plot(mean_pred, frac_pos, "o-", label="model")
+    axes[0, 1].set_title("ROC curve (negative class)")
+    axes[1, 0].set_title("Precision-recall (negative class)")
+    axes[1, 1].plot([0, 1], [0, 1], "k--", label="perfectly calibrated")
+    axes[1, 1].set(xlabel="predicted probability of negative", ylabel="observed share of negatives",
+                   title="Calibration")
+    axes[1, 1].legend(loc="upper left")
+    fig.suptitle(title)
+    fig.tight_layout()
+    return fig
+
+
+def evaluate_splits(
+    predict_proba: Callable[[list[str]], np.ndarray],
+    splits: Splits,
+    threshold: float,
+    names: tuple[str, ...] = ("validation", "test", "sts_test"),
+) -> pd.DataFrame:
+    """Metrics of a model (raw texts -> negative probability) on each named split."""
+    rows = {}
+    for name in names:
+        frame = getattr(splits, name)
+        rows[name] = compute_metrics(frame.label, predict_proba(frame.text.tolist()), threshold)
+    return pd.DataFrame(rows).T[list(METRICS)]
+
+
+def log_evaluation(
+    predict_proba: Callable[[list[str]], np.ndarray],
+    splits: Splits,
+    threshold: float,
+    label: str,
+    names: tuple[str, ...] = ("validation", "test", "sts_test"),
+) -> pd.DataFrame:
+    """Log ``<split>_<metric>`` metrics, one evaluation figure per split, and the table."""
+    import matplotlib.pyplot as plt
+    import mlflow
+
+    rows = {}
+    for name in names:
+        frame = getattr(splits, name)
+        prob = np.asarray(predict_proba(frame.text.tolist()), dtype=float)
+        rows[name] = compute_metrics(frame.label, prob, threshold)
+        mlflow.log_metrics({f"{name}_{k}": v for k, v in rows[name].items()})
+        fig = plot_evaluation(frame.label, prob, threshold, f"{label} on {name} ({len(frame):,} tweets)")
+        mlflow.log_figure(fig, f"plots/evaluation_{name}.png")
+        plt.close(fig)
+    table = pd.DataFrame(rows).T[list(METRICS)]
+    mlflow.log_table(table.reset_index(names="split"), "metrics_table.json")
+    return table
