@@ -21,7 +21,7 @@ from pathlib import Path
 import pandas as pd
 from sklearn.model_selection import train_test_split
 
-from entrypoints import config
+from entrypoints import cli, config
 
 COLUMNS = ["target", "id", "date", "flag", "user", "text"]
 SPLITS = ("train", "validation", "test", "sts_test")
@@ -175,10 +175,15 @@ def load_splits(source: str = "bundled", sample: int | None = None, seed: int = 
 
 def log_datasets(splits: Splits) -> None:
     """Log every split as an MLflow dataset input of the active run, and the class balance."""
+    import warnings
+
     import mlflow
 
+    source = str(config.BUNDLED_TRAIN) if splits.source == "bundled" else splits.source
     for name, frame in splits.items():
-        dataset = mlflow.data.from_pandas(frame, source=splits.source, name=name, targets="label")
+        with warnings.catch_warnings():  # MLflow's notes on ambiguous local sources and int columns
+            warnings.simplefilter("ignore", UserWarning)
+            dataset = mlflow.data.from_pandas(frame, source=source, name=name, targets="label")
         mlflow.log_input(dataset, context=name)
     mlflow.log_table(splits.balance().reset_index(), "data/class_balance.json")
 
@@ -191,7 +196,7 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--source", default="bundled",
                         help="'bundled' (70k sample, offline), 'full' (download the official 1.6M set), "
                              "or a path to the official zip or a training CSV (default: bundled)")
-    parser.add_argument("--sample", type=int, default=None, help="keep only N training-file rows (quick runs)")
+    parser.add_argument("--sample", type=cli.optional_int, default=None, help="keep only N training-file rows (quick runs)")
     parser.add_argument("--no-log", action="store_true", help="print the report only, log nothing to MLflow")
     args = parser.parse_args(argv)
     try:

@@ -37,3 +37,7 @@ def start_run(run_name: str, **kwargs):
     with mlflow.start_run(run_name=None if os.environ.get("MLFLOW_RUN_ID") else run_name, **kwargs) as run:
         mlflow.set_tag("stage", run_name)
         yield run
+
+
+if __name__ == "__main__":
+    print(f"tracking {config.TRACKING_URI}, experiment {config.EXPERIMENT_NAME!r} (id {setup()})")

@@ -1,0 +1,43 @@
+# Air Paradis Sentiment. `make demo` and `make test` do all the set-up they need.
+SHELL := /bin/bash
+PY ?= $(shell command -v python3.11 || command -v python3)
+VENV := .venv
+BIN := $(CURDIR)/$(VENV)/bin
+export MLFLOW_TRACKING_URI ?= sqlite:///$(CURDIR)/mlflow.db
+export PATH := $(BIN):$(PATH)
+export TF_CPP_MIN_LOG_LEVEL ?= 2
+
+.PHONY: help install demo train serve ui test lint clean
+
+help:  ## list the targets
+	@grep -hE '^[a-z-]+:.*## ' $(MAKEFILE_LIST) | awk -F':.*## ' '{printf "  make %-10s %s\n", $$1, $$2}'
+
+$(VENV)/.installed: requirements/*.txt pyproject.toml
+	test -x $(BIN)/python || $(PY) -m venv $(VENV)
+	$(BIN)/python -m pip install -q --upgrade pip
+	$(BIN)/python -m pip install -q -r requirements/dev.txt
+	$(BIN)/python -m pip install -q --no-deps -e .
+	touch $@
+
+install: $(VENV)/.installed  ## create .venv and install the pinned dependencies
+
+train: install  ## run the main MLflow project (data, training, promotion) on the bundled data
+	$(BIN)/python -m entrypoints.tracking
+	$(BIN)/mlflow run . -e main --env-manager local --experiment-name air-paradis-sentiment
+
+serve: install  ## serve the production model on 127.0.0.1:5001 and print a curl example
+	$(BIN)/python -m entrypoints.serve
+
+demo: train serve  ## train, register, promote, then serve the production model
+
+ui: install  ## open the MLflow UI on 127.0.0.1:5000
+	$(BIN)/mlflow ui --backend-store-uri "$(MLFLOW_TRACKING_URI)" -h 127.0.0.1 -p 5000
+
+lint: install  ## ruff
+	$(BIN)/ruff check .
+
+test: install  ## run the whole test suite
+	$(BIN)/python -m pytest
+
+clean:  ## remove the local MLflow store and artifacts (not the venv)
+	rm -rf mlflow.db mlartifacts mlruns

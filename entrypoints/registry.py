@@ -1,0 +1,115 @@
+"""Registry stage: log a pyfunc, register it under the product's one model, tag and alias it."""
+
+from __future__ import annotations
+
+import importlib.metadata
+from pathlib import Path
+
+import mlflow
+import pandas as pd
+from mlflow.models import infer_signature
+from mlflow.tracking import MlflowClient
+
+from entrypoints import config
+
+EXAMPLE_TWEETS = [
+    "@AirParadis my flight was cancelled again and nobody answers the phone. Worst airline ever",
+    "Landed early in Paris, lovely crew and great coffee on board! http://t.co/abc",
+]
+
+
+def pinned(*packages: str) -> list[str]:
+    """``name==version`` for installed packages (a model's pip requirements)."""
+    return [f"{p}=={importlib.metadata.version(p)}" for p in packages]
+
+
+SERVING_BASE = ("mlflow", "numpy", "pandas")
+
+
+def best_alias(approach: str) -> str:
+    return f"best-{approach}"
+
+
+def directory_mb(path: str | Path) -> float:
+    return sum(f.stat().st_size for f in Path(path).rglob("*") if f.is_file()) / 1e6
+
+
+def log_and_register(
+    python_model: mlflow.pyfunc.PythonModel,
+    artifacts: dict[str, str],
+    approach: str,
+    pip_requirements: list[str],
+    validation_metrics: dict[str, float],
+    name: str = "model",
+) -> int:
+    """Log ``python_model`` in the active run, register it, tag it with its approach and move the
+    ``best-<approach>`` alias to it when it beats that alias's version on validation.
+
+    Returns the new version number. The model carries ``pyfunc/`` as code, a signature and an
+    input example (the example's prediction is checked by MLflow at logging time).
+    """
+    from pyfunc.contract import make_output
+
+    assert approach in config.APPROACHES, approach
+    example = pd.DataFrame({"text": EXAMPLE_TWEETS})
+    signature = infer_signature(example, make_output([0.9, 0.1], 0.5))
+    info = mlflow.pyfunc.log_model(
+        name=name,
+        python_model=python_model,
+        artifacts=artifacts,
+        code_paths=[str(config.ROOT / "pyfunc")],
+        signature=signature,
+        input_example=example,
+        pip_requirements=pip_requirements,
+    )
+    local = mlflow.artifacts.download_artifacts(info.model_uri)
+    size_mb = directory_mb(local)
+    mlflow.log_metric("model_size_mb", size_mb)
+    version = mlflow.register_model(
+        info.model_uri,
+        config.MODEL_NAME,
+        tags={
+            config.APPROACH_TAG: approach,
+            "validation_" + config.PROMOTION_METRIC: f"{validation_metrics[config.PROMOTION_METRIC]:.6f}",
+            "model_size_mb": f"{size_mb:.3f}",
+        },
+    )
+    client = MlflowClient()
+    client.update_model_version(
+        config.MODEL_NAME, version.version, description=f"{approach} model from run {info.run_id}"
+    )
+    _maybe_move_best_alias(client, approach, int(version.version), validation_metrics[config.PROMOTION_METRIC])
+    print(f"registered {config.MODEL_NAME} version {version.version} ({approach}, {size_mb:.2f} MB)")
+    return int(version.version)
+
+
+def _maybe_move_best_alias(client: MlflowClient, approach: str, version: int, score: float) -> None:
+    alias = best_alias(approach)
+    tag = "validation_" + config.PROMOTION_METRIC
+    try:
+        current = client.get_model_version_by_alias(config.MODEL_NAME, alias)
+        best = float(current.tags.get(tag, "nan"))
+    except mlflow.exceptions.MlflowException:
+        best = float("-inf")
+    if not score <= best:  # also when best is nan
+        client.set_registered_model_alias(config.MODEL_NAME, alias, str(version))
+
+
+def resolve_version(spec: str) -> int:
+    """A model version from ``latest``, a number, an alias (``best-deep``, ``production``),
+    ``approach:<name>`` (that approach's newest version) or a ``models:/name/N`` URI."""
+    client = MlflowClient()
+    spec = spec.strip()
+    if spec.startswith("models:/"):
+        spec = spec.rsplit("/", 1)[-1].lstrip("@")
+    if spec.isdigit():
+        return int(client.get_model_version(config.MODEL_NAME, spec).version)
+    if spec == "latest" or spec.startswith("approach:"):
+        query = f"name='{config.MODEL_NAME}'"
+        if spec.startswith("approach:"):
+            query += f" and tag.{config.APPROACH_TAG}='{spec.split(':', 1)[1]}'"
+        versions = client.search_model_versions(query)
+        if not versions:
+            raise LookupError(f"no registered version matches {spec!r} in {config.MODEL_NAME}")
+        return max(int(v.version) for v in versions)
+    return int(client.get_model_version_by_alias(config.MODEL_NAME, spec).version)

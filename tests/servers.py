@@ -1,0 +1,57 @@
+"""Real servers for tests: a `mlflow models serve` process on 127.0.0.1 on a free port."""
+
+from __future__ import annotations
+
+import contextlib
+import os
+import socket
+import subprocess
+import sys
+import time
+from pathlib import Path
+
+import requests
+
+
+def free_port() -> int:
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        return s.getsockname()[1]
+
+
+@contextlib.contextmanager
+def mlflow_serve(model_uri: str, tracking_uri: str | None = None, timeout: float = 180.0, extra_env=None):
+    """Start ``mlflow models serve -m <model_uri> --env-manager local`` on 127.0.0.1, wait for
+    ``/ping`` and yield the base URL; the server is stopped afterwards. The server's output goes to
+    a log file whose tail is shown if it fails to start."""
+    port = free_port()
+    env = {**os.environ, **(extra_env or {})}
+    if tracking_uri:
+        env["MLFLOW_TRACKING_URI"] = tracking_uri
+    log = Path(os.environ.get("TMPDIR", "/tmp")) / f"mlflow-serve-{port}.log"
+    cmd = [sys.executable, "-m", "mlflow", "models", "serve", "-m", model_uri, "--env-manager", "local",
+           "-h", "127.0.0.1", "-p", str(port), "-w", "1"]
+    with log.open("wb") as out:
+        proc = subprocess.Popen(cmd, env=env, stdout=out, stderr=subprocess.STDOUT, start_new_session=True)
+    url = f"http://127.0.0.1:{port}"
+    try:
+        deadline = time.monotonic() + timeout
+        while True:
+            if proc.poll() is not None:
+                raise RuntimeError(f"mlflow models serve exited with {proc.returncode}:\n{log.read_text()[-3000:]}")
+            try:
+                if requests.get(f"{url}/ping", timeout=2).status_code == 200:
+                    break
+            except requests.ConnectionError:
+                pass
+            if time.monotonic() > deadline:
+                raise TimeoutError(f"mlflow models serve not ready after {timeout}s:\n{log.read_text()[-3000:]}")
+            time.sleep(0.5)
+        yield url
+    finally:
+        with contextlib.suppress(ProcessLookupError):
+            os.killpg(proc.pid, 15)
+        try:
+            proc.wait(timeout=20)
+        except subprocess.TimeoutExpired:
+            os.killpg(proc.pid, 9)
