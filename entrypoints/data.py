@@ -180,12 +180,12 @@ def log_datasets(splits: Splits) -> None:
     import mlflow
 
     source = str(config.BUNDLED_TRAIN) if splits.source == "bundled" else splits.source
-    for name, frame in splits.items():
-        with warnings.catch_warnings():  # MLflow's notes on ambiguous local sources and int columns
-            warnings.simplefilter("ignore", UserWarning)
+    with warnings.catch_warnings():  # MLflow's notes on ambiguous local sources and int columns
+        warnings.simplefilter("ignore", UserWarning)
+        for name, frame in splits.items():
             dataset = mlflow.data.from_pandas(frame, source=source, name=name, targets="label")
-        mlflow.log_input(dataset, context=name)
-    mlflow.log_table(splits.balance().reset_index(), "data/class_balance.json")
+            mlflow.log_input(dataset, context=name)
+        mlflow.log_table(splits.balance().reset_index(), "data/class_balance.json")
 
 
 def main(argv: list[str] | None = None) -> int:

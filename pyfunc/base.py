@@ -3,12 +3,16 @@
 from __future__ import annotations
 
 import json
+import warnings
 
 import mlflow.pyfunc
 import pandas as pd
 
 from pyfunc.contract import make_output, to_texts
 from pyfunc.preprocess import clean_text
+
+# The contract is enforced by the model signature and pyfunc.contract, not by type hints.
+warnings.filterwarnings("ignore", message=".*Add type hints to the `predict` method.*")
 
 CONFIG_ARTIFACT = "model_config"  # JSON artifact: {"threshold": float, ...}
 

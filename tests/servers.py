@@ -6,11 +6,9 @@ import contextlib
 import os
 import socket
 import subprocess
-import sys
-import time
 from pathlib import Path
 
-import requests
+from entrypoints.serve import serve_command, wait_ready
 
 
 def free_port() -> int:
@@ -29,24 +27,12 @@ def mlflow_serve(model_uri: str, tracking_uri: str | None = None, timeout: float
     if tracking_uri:
         env["MLFLOW_TRACKING_URI"] = tracking_uri
     log = Path(os.environ.get("TMPDIR", "/tmp")) / f"mlflow-serve-{port}.log"
-    cmd = [sys.executable, "-m", "mlflow", "models", "serve", "-m", model_uri, "--env-manager", "local",
-           "-h", "127.0.0.1", "-p", str(port), "-w", "1"]
+    cmd = serve_command(model_uri, "127.0.0.1", port)
     with log.open("wb") as out:
         proc = subprocess.Popen(cmd, env=env, stdout=out, stderr=subprocess.STDOUT, start_new_session=True)
     url = f"http://127.0.0.1:{port}"
     try:
-        deadline = time.monotonic() + timeout
-        while True:
-            if proc.poll() is not None:
-                raise RuntimeError(f"mlflow models serve exited with {proc.returncode}:\n{log.read_text()[-3000:]}")
-            try:
-                if requests.get(f"{url}/ping", timeout=2).status_code == 200:
-                    break
-            except requests.ConnectionError:
-                pass
-            if time.monotonic() > deadline:
-                raise TimeoutError(f"mlflow models serve not ready after {timeout}s:\n{log.read_text()[-3000:]}")
-            time.sleep(0.5)
+        wait_ready(url, proc, timeout, log)
         yield url
     finally:
         with contextlib.suppress(ProcessLookupError):

@@ -1,0 +1,110 @@
+"""Serving stage: run MLflow's scoring server for the ``production`` model on 127.0.0.1:5001,
+wait until it answers, print its URL and a working ``curl`` example, and (by default) start the
+Gradio front-end next to it. Ctrl-C stops everything."""
+
+from __future__ import annotations
+
+import argparse
+import json
+import os
+import shlex
+import subprocess
+import sys
+import time
+from pathlib import Path
+
+from entrypoints import config
+
+EXAMPLE = {"dataframe_records": [{"text": "@AirParadis lost my luggage again, thanks for nothing"}]}
+
+
+def serve_command(model_uri: str, host: str, port: int, workers: int = 1) -> list[str]:
+    return [sys.executable, "-m", "mlflow", "models", "serve", "-m", model_uri, "--env-manager", "local",
+            "-h", host, "-p", str(port), "-w", str(workers)]
+
+
+def wait_ready(url: str, proc: subprocess.Popen, timeout: float, log: Path | None = None) -> None:
+    """Poll ``/ping`` until it answers 200; raise with the server's log tail if it dies or times out."""
+    import requests
+
+    deadline = time.monotonic() + timeout
+    while True:
+        tail = log.read_text(errors="replace")[-3000:] if log and log.exists() else ""
+        if proc.poll() is not None:
+            raise RuntimeError(f"the model server exited with status {proc.returncode}:\n{tail}")
+        try:
+            if requests.get(f"{url}/ping", timeout=2).status_code == 200:
+                return
+        except requests.ConnectionError:
+            pass
+        if time.monotonic() > deadline:
+            raise TimeoutError(f"the model server did not answer /ping within {timeout:.0f}s:\n{tail}")
+        time.sleep(0.5)
+
+
+def curl_example(url: str) -> str:
+    return (f"curl -s -X POST {url}/invocations -H 'Content-Type: application/json' "
+            f"-d {shlex.quote(json.dumps(EXAMPLE))}")
+
+
+def production_version() -> int:
+    from mlflow.tracking import MlflowClient
+
+    from entrypoints import tracking
+
+    tracking.setup()
+    return int(MlflowClient().get_model_version_by_alias(config.MODEL_NAME, config.PRODUCTION_ALIAS).version)
+
+
+def main(argv: list[str] | None = None) -> int:
+    parser = argparse.ArgumentParser(prog="python -m entrypoints.serve", description=__doc__)
+    parser.add_argument("--model", default=f"models:/{config.MODEL_NAME}@{config.PRODUCTION_ALIAS}",
+                        help="model URI to serve (default: the production alias)")
+    parser.add_argument("--host", default=config.SERVE_HOST, help="bind address (default 127.0.0.1)")
+    parser.add_argument("--port", type=int, default=config.SERVE_PORT, help="port (default 5001)")
+    parser.add_argument("--no-ui", action="store_true", help="do not start the Gradio front-end")
+    parser.add_argument("--ui-port", type=int, default=7860, help="front-end port (default 7860)")
+    parser.add_argument("--timeout", type=float, default=180, help="seconds to wait for the server")
+    args = parser.parse_args(argv)
+
+    try:
+        version = production_version()
+    except Exception as e:  # noqa: BLE001 - any registry problem means: nothing to serve yet
+        print(f"error: no '{config.PRODUCTION_ALIAS}' version of {config.MODEL_NAME} in {config.TRACKING_URI} "
+              f"({e}). Run `make train` first.", file=sys.stderr)
+        return 2
+    url = f"http://{args.host}:{args.port}"
+    env = {**os.environ, "MLFLOW_TRACKING_URI": config.TRACKING_URI}
+    print(f"serving {args.model} (version {version}) on {url} ...", flush=True)
+    procs = [subprocess.Popen(serve_command(args.model, args.host, args.port), env=env)]
+    try:
+        wait_ready(url, procs[0], args.timeout)
+        print(f"\nThe prediction API answers on {url}/invocations. Try:\n\n  {curl_example(url)}\n", flush=True)
+        if not args.no_ui:
+            ui_env = {**env, "AIRPARADIS_API_URL": url, "AIRPARADIS_MODEL_NAME": config.MODEL_NAME,
+                      "AIRPARADIS_MODEL_VERSION": str(version)}
+            procs.append(subprocess.Popen([sys.executable, "-m", "ui.app", "--api-url", url, "--host", args.host,
+                                           "--port", str(args.ui_port)], env=ui_env))
+            print(f"The front-end starts on http://{args.host}:{args.ui_port}", flush=True)
+        print("Ctrl-C stops.", flush=True)
+        while all(p.poll() is None for p in procs):
+            time.sleep(1)
+        return max(p.returncode or 0 for p in procs)
+    except KeyboardInterrupt:
+        return 0
+    except (RuntimeError, TimeoutError) as e:
+        print(f"error: {e}", file=sys.stderr)
+        return 1
+    finally:
+        for p in procs:
+            if p.poll() is None:
+                p.terminate()
+        for p in procs:
+            try:
+                p.wait(timeout=20)
+            except subprocess.TimeoutExpired:
+                p.kill()
+
+
+if __name__ == "__main__":
+    sys.exit(main())
