@@ -1,0 +1,119 @@
+"""The front-end in a real headless Chromium (Debian's, driven by Playwright) against a real
+`mlflow models serve` of a real trained model; the report must land in the real local store."""
+
+from __future__ import annotations
+
+import contextlib
+import os
+import re
+import subprocess
+import sys
+import time
+from pathlib import Path
+
+import pytest
+import requests
+
+from monitoring.store import LocalStore
+from tests.servers import free_port
+
+CHROMIUM = "/usr/bin/chromium"
+CHROMIUM_ARGS = ["--no-sandbox", "--disable-gpu", "--disable-background-networking", "--disable-component-update",
+                 "--disable-sync"]
+TWEET = "Two hours stuck on the tarmac and my bag is lost, thanks for nothing @AirParadis"
+
+pytestmark = pytest.mark.slow
+
+
+@contextlib.contextmanager
+def ui_app(api_url: str, feedback_dir: Path, timeout: float = 90.0):
+    """Start `python -m ui.app` on 127.0.0.1 (a free port) and yield its URL."""
+    port = free_port()
+    env = {**os.environ, "AIRPARADIS_FEEDBACK_DIR": str(feedback_dir), "AIRPARADIS_MODEL_VERSION": "7",
+           "GRADIO_ANALYTICS_ENABLED": "False"}
+    env.pop("APPLICATIONINSIGHTS_CONNECTION_STRING", None)
+    log = feedback_dir / f"ui-{port}.log"
+    feedback_dir.mkdir(parents=True, exist_ok=True)
+    with log.open("wb") as out:
+        proc = subprocess.Popen([sys.executable, "-m", "ui.app", "--api-url", api_url, "--host", "127.0.0.1",
+                                 "--port", str(port)], env=env, stdout=out, stderr=subprocess.STDOUT,
+                                start_new_session=True)
+    url = f"http://127.0.0.1:{port}"
+    try:
+        deadline = time.monotonic() + timeout
+        while True:
+            assert proc.poll() is None, f"ui.app exited with {proc.returncode}:\n{log.read_text()[-3000:]}"
+            with contextlib.suppress(requests.ConnectionError):
+                if requests.get(url, timeout=2).status_code == 200:
+                    break
+            assert time.monotonic() < deadline, f"ui.app not ready after {timeout}s:\n{log.read_text()[-3000:]}"
+            time.sleep(0.3)
+        yield url, log
+    finally:
+        with contextlib.suppress(ProcessLookupError):
+            os.killpg(proc.pid, 15)
+        proc.wait(timeout=20)
+
+
+@pytest.fixture(scope="module")
+def browser():
+    from playwright.sync_api import sync_playwright
+
+    assert Path(CHROMIUM).exists(), f"{CHROMIUM} is missing: run `make test-deps` (apt-get install chromium)"
+    with sync_playwright() as p:
+        browser = p.chromium.launch(executable_path=CHROMIUM, headless=True, args=CHROMIUM_ARGS)
+        yield browser
+        browser.close()
+
+
+def test_predict_then_report_wrong_prediction(browser, served_simple, tmp_path, artifacts_dir):
+    feedback = tmp_path / "feedback"
+    with ui_app(served_simple, feedback) as (url, log):
+        page = browser.new_page(viewport={"width": 1280, "height": 1100})
+        page.goto(url)
+        status = page.locator("#api-status")
+        status.get_by_text("is reachable").wait_for(timeout=30_000)
+        assert "version 7" in status.inner_text()
+
+        page.locator("#tweet textarea").fill(TWEET)
+        page.locator("#predict").click()
+        result = page.locator("#result")
+        result.get_by_text("Probability that the tweet is negative").wait_for(timeout=30_000)
+        shown = result.inner_text()
+        probability = float(re.search(r"negative: ([0-9.]+)%", shown).group(1)) / 100
+        label = "negative" if shown.splitlines()[0].strip().lower() == "negative" else "not_negative"
+        # the answer on the page is the served model's answer
+        api = requests.post(f"{served_simple}/invocations", json={"dataframe_records": [{"text": TWEET}]},
+                            timeout=30).json()["predictions"][0]
+        assert api["label"] == label
+        assert api["negative_probability"] == pytest.approx(probability, abs=0.0005)
+
+        page.locator("#wrong").click()
+        page.locator("#report-status").get_by_text("Report #1 saved locally").wait_for(timeout=30_000)
+        page.screenshot(path=str(artifacts_dir / "ui_wrong_prediction.png"), full_page=True)
+        assert page.locator("#wrong").is_disabled()  # one click, one report
+        page.close()
+
+    (report,) = LocalStore(feedback / "reports.sqlite3").reports()
+    assert report.text == TWEET
+    assert report.predicted_label == label
+    assert report.negative_probability == pytest.approx(api["negative_probability"])
+    assert (report.model_name, report.model_version, report.source) == ("air-paradis-sentiment", "7", "ui")
+    assert "Traceback" not in log.read_text()
+
+
+def test_unreachable_api_gives_a_clear_message(browser, tmp_path, artifacts_dir):
+    dead_api = f"http://127.0.0.1:{free_port()}"  # nothing listens there
+    with ui_app(dead_api, tmp_path / "feedback") as (url, _log):
+        page = browser.new_page(viewport={"width": 1280, "height": 900})
+        page.goto(url)
+        page.locator("#api-status").get_by_text("is not reachable").wait_for(timeout=30_000)
+        page.locator("#tweet textarea").fill(TWEET)
+        page.locator("#predict").click()
+        page.locator("#result").get_by_text("is not reachable").wait_for(timeout=30_000)
+        page.screenshot(path=str(artifacts_dir / "ui_api_unreachable.png"), full_page=True)
+        body = page.locator("body").inner_text()
+        assert "make serve" in body and dead_api in body
+        assert "Traceback" not in body and "Exception" not in body
+        assert page.locator("#wrong").is_disabled()  # nothing to report without a prediction
+        page.close()

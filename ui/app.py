@@ -1,0 +1,230 @@
+"""The Air Paradis front-end: type a tweet, read the prediction, say when it is wrong.
+
+``python -m ui.app --api-url http://127.0.0.1:5001 --host 127.0.0.1 --port 7860`` (or ``make
+ui-app``). The app calls the prediction API over HTTP (:mod:`ui.client`) and files "wrong
+prediction" reports through :mod:`monitoring` (local store, Application Insights when
+``APPLICATIONINSIGHTS_CONNECTION_STRING`` is set). Handlers return messages, never raise: a
+missing API or a broken report store shows a sentence, not a stack trace.
+"""
+
+from __future__ import annotations
+
+import argparse
+import csv
+import io
+import logging
+import os
+import sys
+import tempfile
+from dataclasses import asdict, replace
+from pathlib import Path
+
+from monitoring.report import InvalidReport, MispredictionReport
+from ui import config as ui_config
+from ui.client import ApiError, Prediction, PredictionClient
+from ui.config import MAX_TEXT_CHARS, UiConfig
+
+log = logging.getLogger(__name__)
+
+EXAMPLES = [
+    "@AirParadis two hours on the tarmac and nobody tells us anything. Never again.",
+    "Lovely crew on flight AP 312 to Lisbon, thank you @AirParadis!",
+    "My bag is lost again. Third time this year. Great job @AirParadis",
+    "Boarding now, see you in Montreal!",
+]
+BATCH_COLUMNS = ["text", "label", "negative_probability"]
+
+
+class Handlers:
+    """What the buttons do; plain functions of their inputs, so they can be tested without a browser."""
+
+    def __init__(self, cfg: UiConfig, client: PredictionClient | None = None, monitoring=None):
+        self.cfg = cfg
+        self.client = client or PredictionClient(cfg.api_url, cfg.api_timeout)
+        self._monitoring = monitoring
+        self._monitoring_error: str | None = None
+
+    # --- monitoring is opened lazily: a broken store must not stop predictions ------------------
+    def monitoring(self):
+        if self._monitoring is None and self._monitoring_error is None:
+            try:
+                from monitoring.service import Monitoring
+
+                self._monitoring = Monitoring()
+            except Exception as e:  # noqa: BLE001 - shown to the user as a sentence
+                self._monitoring_error = f"Reports cannot be saved: {type(e).__name__}: {e}"
+                log.error("monitoring unavailable: %s", type(e).__name__)
+        return self._monitoring
+
+    # --- API status ------------------------------------------------------------------------------
+    def api_status(self) -> str:
+        ok, message = self.client.status()
+        return f"{'**API OK.**' if ok else '**API DOWN.**'} {message}  \nModel: **{self.cfg.model_label}**"
+
+    # --- one tweet -------------------------------------------------------------------------------
+    def predict(self, text: str):
+        """-> (probabilities for the bar, result markdown, prediction state, report button update)."""
+        text = (text or "").strip()
+        if not text:
+            return None, "Type a tweet first.", None, _button(False)
+        if len(text) > MAX_TEXT_CHARS:
+            return None, f"The tweet is {len(text)} characters long; at most {MAX_TEXT_CHARS}.", None, _button(False)
+        try:
+            (prediction,) = self.client.predict([text])
+        except ApiError as e:
+            return None, f"**Problem:** {e}", None, _button(False)
+        p = prediction.negative_probability
+        shown = "Negative" if prediction.label == "negative" else "Not negative"
+        markdown = (f"### {shown}\nProbability that the tweet is negative: **{p:.1%}**  \n"
+                    f"Model: {self.cfg.model_label}")
+        return {"negative": p, "not_negative": 1.0 - p}, markdown, asdict(prediction), _button(True)
+
+    def report_wrong(self, state: dict | None):
+        """-> (message, report button update). The button is disabled once the prediction is reported."""
+        if not state:
+            return "Make a prediction first, then report it if it is wrong.", _button(False)
+        monitoring = self.monitoring()
+        if monitoring is None:
+            return f"**Problem:** {self._monitoring_error}", _button(True)
+        try:
+            report = MispredictionReport(
+                text=state["text"], predicted_label=state["label"],
+                negative_probability=state["negative_probability"],
+                model_name=self.cfg.model_name, model_version=self.cfg.model_version, source="ui",
+            )
+            filed = monitoring.report(report)
+        except InvalidReport as e:
+            return f"**Problem:** This prediction cannot be reported: {e}", _button(False)
+        except Exception as e:  # noqa: BLE001 - e.g. a full disk: say so, keep the button
+            log.error("report not saved: %s", type(e).__name__)
+            return f"**Problem:** The report could not be saved ({type(e).__name__}: {e}). Please try again.", _button(True)
+        return f"**Done.** {filed.message()}", _button(False)
+
+    # --- many tweets -----------------------------------------------------------------------------
+    def predict_batch(self, pasted: str, upload):
+        """-> (table rows, downloadable CSV path, message)."""
+        try:
+            texts = read_batch(pasted, upload)
+        except ValueError as e:
+            return None, None, f"**Problem:** {e}"
+        if not texts:
+            return None, None, "Paste tweets (one per line) or upload a CSV file with a `text` column."
+        if len(texts) > self.cfg.batch_max_rows:
+            return None, None, f"**Problem:** {len(texts)} tweets; at most {self.cfg.batch_max_rows} per batch."
+        long = [i + 1 for i, t in enumerate(texts) if len(t) > MAX_TEXT_CHARS]
+        if long:
+            return None, None, f"**Problem:** Tweet(s) {long[:5]} are longer than {MAX_TEXT_CHARS} characters."
+        predictions: list[Prediction] = []
+        try:
+            for start in range(0, len(texts), self.cfg.batch_chunk):
+                predictions += self.client.predict(texts[start:start + self.cfg.batch_chunk])
+        except ApiError as e:
+            return None, None, f"**Problem:** {e}"
+        rows = [[p.text, p.label, round(p.negative_probability, 4)] for p in predictions]
+        path = write_csv(rows)
+        negatives = sum(p.label == "negative" for p in predictions)
+        return rows, str(path), f"{len(rows)} tweets, {negatives} negative. Model: {self.cfg.model_label}"
+
+
+def _button(enabled: bool):
+    import gradio as gr
+
+    return gr.update(interactive=enabled)
+
+
+def read_batch(pasted: str | None, upload) -> list[str]:
+    """Tweets from the pasted text (one per line) and/or an uploaded CSV (``text`` column, or the
+    first column when there is no header named ``text``). Blank lines are skipped."""
+    texts = [line.strip() for line in (pasted or "").splitlines() if line.strip()]
+    if upload:
+        path = Path(upload if isinstance(upload, (str, os.PathLike)) else upload.name)
+        try:
+            raw = path.read_text(encoding="utf-8-sig")
+        except UnicodeDecodeError:
+            raw = path.read_text(encoding="latin-1")
+        rows = list(csv.reader(io.StringIO(raw)))
+        if rows:
+            header = [c.strip().lower() for c in rows[0]]
+            column = header.index("text") if "text" in header else 0
+            body = rows[1:] if "text" in header else rows
+            texts += [r[column].strip() for r in body if len(r) > column and r[column].strip()]
+    return texts
+
+
+def write_csv(rows: list[list]) -> Path:
+    out = Path(tempfile.mkdtemp(prefix="airparadis-batch-")) / "predictions.csv"
+    with out.open("w", newline="", encoding="utf-8") as f:
+        writer = csv.writer(f)
+        writer.writerow(BATCH_COLUMNS)
+        writer.writerows(rows)
+    return out
+
+
+def build_app(cfg: UiConfig, handlers: Handlers | None = None):
+    import gradio as gr
+
+    h = handlers or Handlers(cfg)
+    with gr.Blocks(title="Air Paradis – tweet sentiment", analytics_enabled=False) as app:
+        gr.Markdown("# Air Paradis – is this tweet negative?")
+        with gr.Row():
+            status = gr.Markdown("Checking the prediction API…", elem_id="api-status")
+            refresh = gr.Button("Check API", size="sm", scale=0, elem_id="check-api")
+        with gr.Tab("One tweet"):
+            tweet = gr.Textbox(label="Tweet", lines=3, max_length=MAX_TEXT_CHARS, elem_id="tweet",
+                               placeholder="Paste or type a tweet about Air Paradis")
+            predict = gr.Button("Predict", variant="primary", elem_id="predict")
+            gr.Examples(EXAMPLES, inputs=[tweet], label="Examples")
+            with gr.Row():
+                result = gr.Markdown(elem_id="result")
+                bar = gr.Label(label="Probability", num_top_classes=2, elem_id="probability")
+            state = gr.State(None)
+            wrong = gr.Button("Wrong prediction", variant="stop", interactive=False, elem_id="wrong")
+            report_status = gr.Markdown(elem_id="report-status")
+        with gr.Tab("Many tweets"):
+            pasted = gr.Textbox(label="Tweets, one per line", lines=6, elem_id="batch-text")
+            upload = gr.File(label="…or a CSV file with a `text` column", file_types=[".csv", ".txt"])
+            run = gr.Button("Predict all", variant="primary", elem_id="batch-predict")
+            batch_status = gr.Markdown(elem_id="batch-status")
+            table = gr.Dataframe(headers=BATCH_COLUMNS, label="Predictions", interactive=False, wrap=True)
+            download = gr.File(label="Download (CSV)", interactive=False)
+
+        app.load(h.api_status, outputs=status)
+        refresh.click(h.api_status, outputs=status)
+        predict_event = dict(fn=h.predict, inputs=tweet, outputs=[bar, result, state, wrong])
+        predict.click(**predict_event).then(lambda: "", outputs=report_status)
+        tweet.submit(**predict_event).then(lambda: "", outputs=report_status)
+        wrong.click(h.report_wrong, inputs=state, outputs=[report_status, wrong])
+        run.click(h.predict_batch, inputs=[pasted, upload], outputs=[table, download, batch_status])
+    return app
+
+
+def parse_args(argv: list[str] | None = None) -> UiConfig:
+    env = ui_config.from_env()
+    parser = argparse.ArgumentParser(prog="python -m ui.app", description=__doc__.split("\n\n")[0])
+    parser.add_argument("--api-url", default=env.api_url, help=f"prediction API base URL (default {env.api_url})")
+    parser.add_argument("--host", default=env.host, help=f"listen address (default {env.host})")
+    parser.add_argument("--port", type=int, default=env.port, help=f"listen port (default {env.port})")
+    parser.add_argument("--model-name", default=env.model_name, help="model name shown and reported")
+    parser.add_argument("--model-version", default=env.model_version, help="model version shown and reported")
+    args = parser.parse_args(argv)
+    return replace(env, api_url=args.api_url.rstrip("/"), host=args.host, port=args.port,
+                   model_name=args.model_name, model_version=args.model_version)
+
+
+def main(argv: list[str] | None = None) -> int:
+    cfg = parse_args(argv)
+    os.environ.setdefault("GRADIO_ANALYTICS_ENABLED", "False")  # no calls home
+    logging.basicConfig(level=logging.INFO, format="%(levelname)s %(name)s: %(message)s")
+    for noisy in ("azure", "httpx"):
+        logging.getLogger(noisy).setLevel(logging.WARNING)
+    handlers = Handlers(cfg)
+    if handlers.monitoring() is not None:
+        print(handlers.monitoring().config.describe(), flush=True)
+    print(f"Air Paradis UI on http://{cfg.host}:{cfg.port} (API {cfg.api_url}, model {cfg.model_label})", flush=True)
+    build_app(cfg, handlers).launch(server_name=cfg.host, server_port=cfg.port, ssr_mode=False, show_error=False,
+                                    enable_monitoring=False, quiet=True)
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())

@@ -1,0 +1,80 @@
+"""HTTP client of the prediction API (``mlflow models serve`` or the deployed container).
+
+Every failure becomes an :class:`ApiError` whose message a person can act on; nothing else
+escapes, so the UI never shows a stack trace.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+import requests
+
+LABELS = ("negative", "not_negative")
+
+
+class ApiError(RuntimeError):
+    """The API could not give an answer; ``str(error)`` says why and what to do."""
+
+
+@dataclass(frozen=True)
+class Prediction:
+    text: str
+    label: str
+    negative_probability: float
+
+
+class PredictionClient:
+    def __init__(self, api_url: str, timeout: float = 10.0):
+        self.api_url = api_url.rstrip("/")
+        self.timeout = timeout
+
+    def _unreachable(self, e: Exception) -> ApiError:
+        if isinstance(e, requests.Timeout):
+            return ApiError(f"The prediction API at {self.api_url} did not answer within {self.timeout:g} s.")
+        return ApiError(
+            f"The prediction API at {self.api_url} is not reachable. "
+            "Start it with `make serve`, or point AIRPARADIS_API_URL / --api-url to a running API."
+        )
+
+    def status(self) -> tuple[bool, str]:
+        """(reachable, message) from ``GET /ping``."""
+        try:
+            response = requests.get(f"{self.api_url}/ping", timeout=self.timeout)
+        except requests.RequestException as e:
+            return False, str(self._unreachable(e))
+        if response.status_code != 200:
+            return False, f"The prediction API at {self.api_url} answered HTTP {response.status_code} to /ping."
+        return True, f"The prediction API at {self.api_url} is reachable."
+
+    def predict(self, texts: list[str]) -> list[Prediction]:
+        payload = {"dataframe_records": [{"text": t} for t in texts]}
+        try:
+            response = requests.post(f"{self.api_url}/invocations", json=payload, timeout=self.timeout)
+        except requests.RequestException as e:
+            raise self._unreachable(e) from None
+        if response.status_code == 400:
+            raise ApiError(f"The API refused the input: {_server_message(response)}")
+        if response.status_code != 200:
+            raise ApiError(f"The API answered HTTP {response.status_code}: {_server_message(response)}")
+        return _parse(texts, response)
+
+
+def _server_message(response: requests.Response) -> str:
+    try:
+        return str(response.json().get("message", response.text))[:500]
+    except ValueError:
+        return response.text[:500] or "(empty answer)"
+
+
+def _parse(texts: list[str], response: requests.Response) -> list[Prediction]:
+    try:
+        rows = response.json()["predictions"]
+        predictions = [Prediction(t, str(r["label"]), float(r["negative_probability"]))
+                       for t, r in zip(texts, rows, strict=True)]
+    except (ValueError, KeyError, TypeError) as e:
+        raise ApiError(f"The API's answer is not a sentiment prediction ({type(e).__name__}: {e}).") from None
+    bad = [p.label for p in predictions if p.label not in LABELS]
+    if bad:
+        raise ApiError(f"The API returned unknown label(s) {sorted(set(bad))}; expected {LABELS}.")
+    return predictions
