@@ -97,7 +97,8 @@ class Handlers:
             return f"**Problem:** This prediction cannot be reported: {e}", _button(False)
         except Exception as e:  # noqa: BLE001 - e.g. a full disk: say so, keep the button
             log.error("report not saved: %s", type(e).__name__)
-            return f"**Problem:** The report could not be saved ({type(e).__name__}: {e}). Please try again.", _button(True)
+            message = f"**Problem:** The report could not be saved ({type(e).__name__}: {e}). Please try again."
+            return message, _button(True)
         return f"**Done.** {filed.message()}", _button(False)
 
     # --- many tweets -----------------------------------------------------------------------------
