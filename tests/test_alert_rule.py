@@ -1,0 +1,65 @@
+"""The alert rule is written once (monitoring/rule.py) and both users follow it: the embedded
+evaluator and the Azure scheduled-query rule (infra/alert-rule.json loaded by infra/alerts.bicep)."""
+
+from __future__ import annotations
+
+import json
+import re
+import subprocess
+import sys
+from datetime import timedelta
+
+from monitoring.alerting import Evaluator
+from monitoring.config import EVENT_NAME, ROOT
+from monitoring.rule import RULE, RULE_FILE, AlertRule
+
+BICEP = ROOT / "infra" / "alerts.bicep"
+EXPECTED_KQL = """customEvents
+| where name == "misprediction"
+| where timestamp > ago(5m)
+| summarize reports = count()"""
+
+
+def test_rule_is_three_reports_in_five_minutes():
+    assert (RULE.threshold, RULE.window, RULE.event_name) == (3, timedelta(minutes=5), EVENT_NAME)
+    assert [RULE.fires(n) for n in range(5)] == [False, False, False, True, True]
+    assert RULE.kql() == EXPECTED_KQL
+
+
+def test_kql_follows_the_rule_data():
+    other = AlertRule(event_name="other_event", threshold=7, window=timedelta(minutes=15))
+    assert 'where name == "other_event"' in other.kql() and "ago(15m)" in other.kql()
+    infra = other.to_infra()
+    assert (infra["threshold"], infra["windowSize"], infra["muteActionsDuration"]) == (7, "PT15M", "PT15M")
+
+
+def test_generated_file_matches_the_rule():
+    data = json.loads(RULE_FILE.read_text())
+    assert RULE_FILE.read_text() == RULE.infra_json(), "run: python -m monitoring.rule --write"
+    assert data["query"] == RULE.kql() == EXPECTED_KQL
+    assert (data["threshold"], data["operator"], data["windowSize"]) == (3, "GreaterThanOrEqual", "PT5M")
+    assert data["muteActionsDuration"] == data["windowSize"]  # one notification per window
+    check = subprocess.run([sys.executable, "-m", "monitoring.rule", "--check"], capture_output=True, text=True)
+    assert check.returncode == 0, check.stderr
+
+
+def test_bicep_module_takes_everything_from_the_rule_file():
+    text = BICEP.read_text()
+    assert "loadJsonContent('alert-rule.json')" in text
+    params = set(re.findall(r"^param (\w+) ", text, flags=re.M))
+    assert {"appInsightsId", "alertEmail", "alertPhone"} <= params
+    header = text.split("@description", 1)[0]
+    assert all(f"//   {p}" in header for p in params), "every parameter is documented at the top"
+    for key in ("query", "threshold", "operator", "timeAggregation", "metricMeasureColumn", "windowSize",
+                "evaluationFrequency", "muteActionsDuration"):
+        assert re.search(rf"\b{key}: rule\.{key}\b", text), f"{key} must come from the rule file"
+    # no threshold, window or query typed in the module itself
+    assert not re.search(r"threshold: \d|windowSize: '|customEvents", text.split("var rule", 1)[1])
+    assert "Microsoft.Insights/scheduledQueryRules@" in text and "Microsoft.Insights/actionGroups@" in text
+    assert "emailReceivers" in text and "smsReceivers" in text
+    assert "scopes: [\n      appInsightsId\n    ]" in text
+    assert text.count("{") == text.count("}") and text.count("[") == text.count("]")
+
+
+def test_evaluator_uses_the_same_rule_object():
+    assert Evaluator.__init__.__defaults__[-1] is RULE
