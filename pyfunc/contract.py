@@ -5,7 +5,8 @@ or a ``{"text": [...]}`` dict are accepted too in Python).
 Output: a DataFrame with ``label`` (``negative`` / ``not_negative``) and ``negative_probability``.
 
 Limits (documented in the README): a text holds 1 to ``MAX_TEXT_CHARS`` characters once
-stripped; one request holds at most ``MAX_BATCH_ROWS`` rows. Anything else raises
+stripped; one request holds at most ``MAX_BATCH_ROWS`` rows and, through the hardened API
+(``pyfunc/serving.py``), at most ``MAX_BODY_BYTES`` bytes. Anything else raises
 :class:`InvalidInput`, which the MLflow scoring server turns into an HTTP 400 with the message.
 """
 
@@ -21,6 +22,10 @@ LABEL_NOT_NEGATIVE = "not_negative"
 TEXT_COLUMN = "text"
 MAX_TEXT_CHARS = 5_000
 MAX_BATCH_ROWS = 10_000
+# Enforced by the hardened API in front of MLflow's server (pyfunc/serving.py): a full batch of
+# MAX_BATCH_ROWS tweets of 280 characters is about 3.2 MB of JSON, so it fits.
+MAX_BODY_BYTES = 5 * 1024 * 1024
+MAX_ERROR_MESSAGE_CHARS = 500  # an error message never echoes more than this
 _SHOWN = 5  # offending rows named in one message
 
 try:  # MLflow maps INVALID_PARAMETER_VALUE to HTTP 400 in its scoring server

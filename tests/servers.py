@@ -41,3 +41,40 @@ def mlflow_serve(model_uri: str, tracking_uri: str | None = None, timeout: float
             proc.wait(timeout=20)
         except subprocess.TimeoutExpired:
             os.killpg(proc.pid, 9)
+
+
+@contextlib.contextmanager
+def serve_process(cmd: list[str], env: dict[str, str], port: int, timeout: float = 180.0, cwd=None):
+    """Run a server command listening on 127.0.0.1:``port``, wait for ``/ping``, yield the base
+    URL and stop the process group afterwards (log tail shown if it fails to start)."""
+    log = Path(os.environ.get("TMPDIR", "/tmp")) / f"serve-{port}.log"
+    with log.open("wb") as out:
+        proc = subprocess.Popen(cmd, env=env, cwd=cwd, stdout=out, stderr=subprocess.STDOUT, start_new_session=True)
+    url = f"http://127.0.0.1:{port}"
+    try:
+        wait_ready(url, proc, timeout, log)
+        yield url
+    finally:
+        with contextlib.suppress(ProcessLookupError):
+            os.killpg(proc.pid, 15)
+        try:
+            proc.wait(timeout=20)
+        except subprocess.TimeoutExpired:
+            os.killpg(proc.pid, 9)
+
+
+@contextlib.contextmanager
+def hardened_serve(model_uri: str, tracking_uri: str | None = None, timeout: float = 180.0, pythonpath=None, cwd=None):
+    """The hardened API (``pyfunc/serving.py``: MLflow's scoring app behind the hardening layer,
+    run by uvicorn like ``mlflow models serve`` does) on 127.0.0.1. ``pythonpath`` (default: this
+    checkout) is where ``pyfunc`` is imported from, e.g. a generated image's ``model_dir/code``."""
+    from pyfunc import serving
+
+    port = free_port()
+    env = serving.environment(model_uri)
+    if pythonpath:
+        env["PYTHONPATH"] = str(pythonpath)
+    if tracking_uri:
+        env["MLFLOW_TRACKING_URI"] = tracking_uri
+    with serve_process(serving.command("127.0.0.1", port, workers=1), env, port, timeout, cwd) as url:
+        yield url

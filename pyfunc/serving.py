@@ -1,0 +1,240 @@
+"""The hardened prediction API: MLflow's own scoring server with a thin ASGI layer in front.
+
+MLflow 3.17.2's scoring server (``mlflow.pyfunc.scoring_server``) stays the server: it parses the
+request, enforces the signature and calls the model. This layer only closes the gaps measured in
+front of it:
+
+* no or a wrong ``Content-Type`` gave a 500 (``None.split``): here a 415 that says what to send;
+* no body size limit: here ``MAX_BODY_BYTES`` (announced or streamed), else 413;
+* an empty body, bad UTF-8, invalid JSON or a JSON that is not one of MLflow's four input
+  envelopes: here a 400 that names the problem (MLflow echoed the whole body back);
+* error bodies from MLflow: the ``stack_trace`` field (CSV/Parquet parse errors carry one, with
+  the server's file paths), the echoed input (``Failed to predict data '<whole input>'``) and
+  the 2.0 protocol notice are removed, file paths are redacted and the message is bounded;
+  any 5xx becomes a generic JSON 500 (the detail goes to the server log only).
+
+The limits live in :mod:`pyfunc.contract`, next to the row and text limits the model enforces.
+The layer travels inside every logged model (``pyfunc/`` is its code), so the container runs the
+same code as the model: ``uvicorn --factory pyfunc.serving:create_app`` with MLflow's own model
+path variable, exactly as ``mlflow models serve`` runs ``mlflow.pyfunc.scoring_server.app:app``.
+"""
+
+from __future__ import annotations
+
+import json
+import logging
+import os
+import re
+import sys
+
+from pyfunc.contract import (
+    MAX_BODY_BYTES,
+    MAX_ERROR_MESSAGE_CHARS,
+    TEXT_COLUMN,
+)
+
+MODEL_PATH_ENV = "__pyfunc_model_path__"  # mlflow.pyfunc.scoring_server._SERVER_MODEL_PATH
+ACCEPTED_TYPES = ("application/json", "text/csv")
+ENVELOPES = ("dataframe_records", "dataframe_split", "instances", "inputs")
+EXAMPLE = f'{{"dataframe_records": [{{"{TEXT_COLUMN}": "your tweet"}}]}}'
+_PATH = re.compile(r"(?:[A-Za-z]:\\|/)(?:[\w.@+-]+[/\\])+[\w.@+-]*")
+_ECHO = re.compile(r"^Failed to predict data .*?\nError: ", re.S)
+_SCHEMA = re.compile(r"Failed to enforce schema of data .*? with schema .*?\. Error: ", re.S)
+_JSON_KINDS = {list: "array", str: "string", int: "number", float: "number", bool: "boolean",
+               type(None): "null"}
+_NOISE = (" IMPORTANT: The MLflow Model scoring protocol", "\nInput: ")
+
+logger = logging.getLogger("airparadis.serving")
+
+
+class RequestError(Exception):
+    """A request refused before it reaches MLflow: HTTP status, error code, message."""
+
+    def __init__(self, status: int, code: str, message: str):
+        super().__init__(message)
+        self.status, self.code, self.message = status, code, message
+
+
+def error_body(code: str, message: str) -> bytes:
+    return json.dumps({"error_code": code, "message": message}).encode()
+
+
+def clean_message(message: str) -> str:
+    """An MLflow error message without the echoed input, protocol notice or file paths, bounded."""
+    message = _SCHEMA.sub("input does not match the model signature: ", _ECHO.sub("", str(message)))
+    for noise in _NOISE:
+        message = message.split(noise, 1)[0]
+    message = _PATH.sub("<path>", message).strip()
+    if len(message) > MAX_ERROR_MESSAGE_CHARS:
+        message = message[: MAX_ERROR_MESSAGE_CHARS - 3] + "..."
+    return message or "bad request"
+
+
+def check_content_type(value: str | None) -> None:
+    if not value:
+        raise RequestError(415, "UNSUPPORTED_MEDIA_TYPE",
+                           f"missing Content-Type header; send 'Content-Type: application/json' and {EXAMPLE}")
+    media, *params = [p.strip().lower() for p in value.split(";")]
+    if media not in ACCEPTED_TYPES:
+        raise RequestError(415, "UNSUPPORTED_MEDIA_TYPE",
+                           f"unsupported Content-Type '{clean_message(value)[:80]}'; accepted: "
+                           f"{', '.join(ACCEPTED_TYPES)} (UTF-8)")
+    charset = [p.split("=", 1)[1].strip('"') for p in params if p.startswith("charset=")]
+    if charset and charset[0] not in ("utf-8", "utf8"):
+        raise RequestError(415, "UNSUPPORTED_MEDIA_TYPE", f"unsupported charset '{charset[0][:40]}'; send UTF-8")
+
+
+def check_json(body: bytes) -> None:
+    """Refuse a body MLflow would answer badly: not UTF-8, not JSON, not one input envelope."""
+    try:
+        text = body.decode("utf-8")
+    except UnicodeDecodeError as e:
+        raise RequestError(400, "BAD_REQUEST", f"the body is not valid UTF-8 (byte {e.start})") from None
+    try:
+        payload = json.loads(text)
+    except json.JSONDecodeError as e:
+        raise RequestError(400, "BAD_REQUEST",
+                           f"the body is not valid JSON ({e.msg} at line {e.lineno} column {e.colno}); "
+                           f"send {EXAMPLE}") from None
+    except RecursionError:
+        raise RequestError(400, "BAD_REQUEST", "the JSON body is nested too deeply") from None
+    if not isinstance(payload, dict):
+        kind = _JSON_KINDS.get(type(payload), type(payload).__name__)
+        raise RequestError(400, "BAD_REQUEST", f"the JSON body must be an object, got {kind}; send {EXAMPLE}")
+    found = [k for k in ENVELOPES if k in payload]
+    if len(found) != 1:
+        raise RequestError(400, "BAD_REQUEST",
+                           f"the JSON object must hold exactly one of {', '.join(ENVELOPES)} (found "
+                           f"{', '.join(found) or 'none'}); send {EXAMPLE}")
+    if payload[found[0]] in (None, [], {}):
+        raise RequestError(400, "BAD_REQUEST", f"'{found[0]}' holds no rows; send at least one text, e.g. {EXAMPLE}")
+
+
+def _header(scope, name: bytes) -> str | None:
+    for key, value in scope.get("headers", ()):
+        if key.lower() == name:
+            return value.decode("latin-1")
+    return None
+
+
+class HardenedApp:
+    """ASGI middleware in front of MLflow's scoring app; only ``POST /invocations`` is touched."""
+
+    def __init__(self, app, max_body_bytes: int = MAX_BODY_BYTES):
+        self.app = app
+        self.max_body_bytes = max_body_bytes
+
+    async def __call__(self, scope, receive, send):
+        if scope["type"] != "http" or scope["path"].rstrip("/") != "/invocations" or scope["method"] != "POST":
+            return await self.app(scope, receive, send)
+        try:
+            content_type = _header(scope, b"content-type")
+            check_content_type(content_type)
+            body = await self._read_body(scope, receive)
+            if content_type.split(";")[0].strip().lower() == "application/json":
+                check_json(body)
+        except RequestError as e:
+            return await _respond(send, e.status, error_body(e.code, e.message))
+        await self._forward(scope, body, send)
+
+    async def _read_body(self, scope, receive) -> bytes:
+        length = _header(scope, b"content-length")
+        too_big = RequestError(413, "REQUEST_TOO_LARGE",
+                               f"the body is larger than {self.max_body_bytes} bytes; split the batch")
+        if length and length.isdigit() and int(length) > self.max_body_bytes:
+            raise too_big
+        chunks, size = [], 0
+        while True:
+            message = await receive()
+            if message["type"] == "http.disconnect":
+                raise RequestError(400, "BAD_REQUEST", "the client disconnected")
+            chunk = message.get("body", b"")
+            size += len(chunk)
+            if size > self.max_body_bytes:
+                raise too_big
+            chunks.append(chunk)
+            if not message.get("more_body"):
+                break
+        if not size:
+            raise RequestError(400, "BAD_REQUEST", f"the body is empty; send {EXAMPLE}")
+        return b"".join(chunks)
+
+    async def _forward(self, scope, body: bytes, send) -> None:
+        """Replay the body to MLflow's app; buffer and clean any error response it gives."""
+        sent = False
+        state = {"status": 200, "headers": [], "chunks": []}
+
+        async def receive():
+            nonlocal sent
+            if sent:
+                return {"type": "http.disconnect"}
+            sent = True
+            return {"type": "http.request", "body": body, "more_body": False}
+
+        async def capture(message):
+            if message["type"] == "http.response.start":
+                state["status"], state["headers"] = message["status"], message.get("headers", [])
+                if state["status"] < 400:
+                    await send(message)
+                return
+            if state["status"] < 400:
+                return await send(message)
+            state["chunks"].append(message.get("body", b""))
+            if not message.get("more_body"):
+                await _respond(send, *_clean_error(state["status"], b"".join(state["chunks"])))
+                state["done"] = True
+
+        try:
+            await self.app(scope, receive, capture)
+        except Exception:  # the inner app failed before or after answering: never show why
+            logger.exception("scoring server error")
+            if not state.get("done") and state["status"] < 400 and not state["chunks"]:
+                await _respond(send, 500, error_body("INTERNAL_ERROR", "internal error; the request was not processed"))
+
+
+def _clean_error(status: int, raw: bytes) -> tuple[int, bytes]:
+    if status >= 500:
+        logger.error("scoring server answered %s: %s", status, raw[:2000])
+        if status == 504:
+            return 504, error_body("TIMEOUT", "the prediction took too long; send fewer rows")
+        return 500, error_body("INTERNAL_ERROR", "internal error; the request was not processed")
+    try:
+        payload = json.loads(raw)
+        code, message = payload.get("error_code", "BAD_REQUEST"), payload.get("message", "")
+    except (ValueError, AttributeError):
+        code, message = ("UNSUPPORTED_MEDIA_TYPE" if status == 415 else "BAD_REQUEST"), raw.decode("utf-8", "replace")
+    return status, error_body(str(code), clean_message(message))
+
+
+async def _respond(send, status: int, body: bytes) -> None:
+    headers = [(b"content-type", b"application/json"), (b"content-length", str(len(body)).encode())]
+    await send({"type": "http.response.start", "status": status, "headers": headers})
+    await send({"type": "http.response.body", "body": body})
+
+
+def create_app(model_uri: str | None = None):
+    """Load the model as MLflow's server does and return its app behind the hardening layer
+    (``uvicorn --factory pyfunc.serving:create_app``; the model comes from ``__pyfunc_model_path__``)."""
+    from mlflow.pyfunc import scoring_server
+
+    model = scoring_server.load_model_with_mlflow_config(model_uri or os.environ[MODEL_PATH_ENV])
+    return HardenedApp(scoring_server.init(model))
+
+
+def command(host: str, port: int, workers: int | None = None) -> list[str]:
+    """The server command: uvicorn running :func:`create_app`, as MLflow runs its own app."""
+    cmd = [sys.executable, "-m", "uvicorn", "--factory", "pyfunc.serving:create_app", "--host", host,
+           "--port", str(port)]
+    return cmd + (["--workers", str(workers)] if workers else [])
+
+
+def environment(model_uri: str, base: dict[str, str] | None = None) -> dict[str, str]:
+    """Environment for :func:`command`: the model URI in MLflow's variable, this package importable."""
+    from mlflow.environment_variables import MLFLOW_SCORING_SERVER_REQUEST_TIMEOUT
+
+    env = dict(os.environ if base is None else base)
+    here = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
+    env["PYTHONPATH"] = os.pathsep.join(p for p in (here, env.get("PYTHONPATH")) if p)
+    env[MODEL_PATH_ENV] = model_uri
+    env.setdefault(MLFLOW_SCORING_SERVER_REQUEST_TIMEOUT.name, str(MLFLOW_SCORING_SERVER_REQUEST_TIMEOUT.get()))
+    return env

@@ -1,0 +1,164 @@
+"""The hardened prediction API (pyfunc/serving.py) against a corpus of bad requests.
+
+A real server: uvicorn running MLflow's scoring app for a real registered model behind the
+hardening layer, on 127.0.0.1. Every bad request gets a 4xx JSON answer with a clear message,
+no stack trace, no server path and no echo of the input; then valid requests still work and
+answer exactly what `mlflow models serve` answers for them.
+"""
+
+from __future__ import annotations
+
+import json
+import sys
+
+import pytest
+import requests
+
+from entrypoints import config
+from pyfunc.contract import MAX_BATCH_ROWS, MAX_BODY_BYTES, MAX_ERROR_MESSAGE_CHARS, MAX_TEXT_CHARS
+from pyfunc.serving import clean_message
+from tests.behaviour import CLEARLY_NEGATIVE, CLEARLY_POSITIVE
+from tests.servers import hardened_serve
+
+JSON = {"Content-Type": "application/json"}
+ROWS = lambda *values: json.dumps({"dataframe_records": [{"text": v} for v in values]})  # noqa: E731
+
+
+def _chunks(total: int, size: int = 1 << 20):
+    while total > 0:
+        yield b" " * min(size, total)
+        total -= size
+
+
+# (name, content type or None for no header, body, expected status, words the message must hold)
+CORPUS = [
+    ("no content type", None, ROWS("hi"), 415, ["Content-Type", "application/json"]),
+    ("text/plain", "text/plain", "hi", 415, ["unsupported Content-Type"]),
+    ("xml", "application/xml", "<text>hi</text>", 415, ["accepted"]),
+    ("form", "application/x-www-form-urlencoded", "text=hi", 415, ["accepted"]),
+    ("multipart", "multipart/form-data; boundary=x", "--x--", 415, ["accepted"]),
+    ("parquet", "application/vnd.apache.parquet", "PAR1", 415, ["accepted"]),
+    ("latin-1 charset", "application/json; charset=latin-1", ROWS("hi"), 415, ["UTF-8"]),
+    ("unknown parameter", "application/json; boundary=x", ROWS("hi"), 415, ["Unrecognized content type"]),
+    ("empty body", "application/json", "", 400, ["empty"]),
+    ("not json", "application/json", "nope", 400, ["not valid JSON"]),
+    ("truncated json", "application/json", '{"dataframe_records": [', 400, ["not valid JSON"]),
+    ("bad utf-8", "application/json", b'{"dataframe_records": [{"text": "\xff\xfe"}]}', 400, ["UTF-8"]),
+    ("json list", "application/json", "[1, 2]", 400, ["must be an object", "array"]),
+    ("json null", "application/json", "null", 400, ["must be an object", "null"]),
+    ("json number", "application/json", "5", 400, ["must be an object"]),
+    ("json string", "application/json", '"I hate delays"', 400, ["must be an object"]),
+    ("empty object", "application/json", "{}", 400, ["exactly one of", "found none"]),
+    ("bare text key", "application/json", '{"text": "hi"}', 400, ["exactly one of"]),
+    ("two envelopes", "application/json", '{"dataframe_records": [{"text": "a"}], "inputs": ["a"]}', 400,
+     ["exactly one of"]),
+    ("no rows", "application/json", '{"dataframe_records": []}', 400, ["no rows"]),
+    ("null envelope", "application/json", '{"instances": null}', 400, ["no rows"]),
+    ("records not a list", "application/json", '{"dataframe_records": "abc"}', 400, ["list of records"]),
+    ("split not a frame", "application/json", '{"dataframe_split": {"data": 5}}', 400, ["split"]),
+    ("split wrong width", "application/json", '{"dataframe_split": {"columns": ["text"], "data": [["a", "b"]]}}',
+     400, ["columns"]),
+    ("wrong column", "application/json", '{"dataframe_records": [{"txt": "a"}]}', 400, ["signature", "text"]),
+    ("number input", "application/json", '{"inputs": 5}', 400, ["signature"]),
+    ("text null", "application/json", ROWS(None), 400, ["text", "row(s) 0"]),
+    ("text NaN", "application/json", '{"dataframe_records": [{"text": NaN}]}', 400, ["text", "row(s) 0"]),
+    ("text empty", "application/json", ROWS(""), 400, ["empty"]),
+    ("text blank", "application/json", ROWS("   \n\t"), 400, ["empty"]),
+    ("text number", "application/json", ROWS(5), 400, ["must be a string", "int"]),
+    ("text boolean", "application/json", ROWS(True), 400, ["must be a string", "bool"]),
+    ("text list", "application/json", ROWS(["a", "b"]), 400, ["must be a string", "list"]),
+    ("text object", "application/json", ROWS({"a": 1}), 400, ["must be a string", "dict"]),
+    ("one good one bad row", "application/json", ROWS("fine tweet", 3), 400, ["row(s) 1"]),
+    ("1 MB text", "application/json", ROWS("x" * 1_000_000), 400, [f"longer than {MAX_TEXT_CHARS}"]),
+    ("too many rows", "application/json", ROWS(*["ok"] * (MAX_BATCH_ROWS + 1)), 400, [f"at most {MAX_BATCH_ROWS}"]),
+    ("deep nesting", "application/json", '{"dataframe_records": ' + "[" * 200_000 + "]" * 200_000 + "}", 400,
+     ["nested too deeply"]),
+    ("body over the limit", "application/json", b" " * (MAX_BODY_BYTES + 1), 413, [str(MAX_BODY_BYTES)]),
+    ("chunked body over the limit", "application/json", "chunked", 413, [str(MAX_BODY_BYTES)]),
+    ("broken csv", "text/csv", 'text\n"unterminated', 400, ["CSV"]),
+    ("csv wrong column", "text/csv", "tweet\nhello", 400, ["signature", "text"]),
+]
+
+
+@pytest.fixture(scope="module")
+def hardened(simple_version, tracking_uri) -> str:
+    with hardened_serve(f"models:/{config.MODEL_NAME}/{simple_version}", tracking_uri) as url:
+        yield url
+
+
+def test_corpus_is_large_enough():
+    assert len(CORPUS) >= 30 and len({c[0] for c in CORPUS}) == len(CORPUS)
+
+
+def _leaks(text: str, session_dir) -> list[str]:
+    markers = ["Traceback", 'File "', "site-packages", "stack_trace", str(config.ROOT), str(session_dir),
+               sys.prefix, "/opt/ml", "Failed to predict data", "IMPORTANT: The MLflow"]
+    return [m for m in markers if m in text]
+
+
+@pytest.mark.slow
+@pytest.mark.parametrize("name,content_type,body,status,words", CORPUS, ids=[c[0] for c in CORPUS])
+def test_bad_request_gets_a_clear_4xx(hardened, session_dir, name, content_type, body, status, words):
+    headers = {"Content-Type": content_type} if content_type else {}
+    data = _chunks(MAX_BODY_BYTES + 1) if body == "chunked" else body
+    if content_type is None:  # requests adds no Content-Type for a str/bytes body: check it stays so
+        data = body.encode()
+    answer = requests.post(f"{hardened}/invocations", data=data, headers=headers, timeout=60)
+    assert answer.status_code == status, answer.text[:500]
+    assert answer.headers["content-type"].startswith("application/json")
+    payload = answer.json()
+    assert set(payload) == {"error_code", "message"}, payload
+    message = payload["message"]
+    for word in words:
+        assert word in message, f"{name}: {word!r} not in {message!r}"
+    assert 0 < len(message) <= MAX_ERROR_MESSAGE_CHARS
+    assert len(answer.content) < MAX_ERROR_MESSAGE_CHARS + 200  # never echoes the input
+    assert not _leaks(answer.text, session_dir), answer.text
+
+
+@pytest.mark.slow
+def test_still_answers_after_the_corpus_like_mlflow_serve(hardened, served_simple):
+    """Valid requests in MLflow's formats (run after the corpus: same server, module order) get
+    exactly the answer of the plain `mlflow models serve` for the same model."""
+    texts = CLEARLY_NEGATIVE[:2] + CLEARLY_POSITIVE[:2]
+    bodies = [
+        ({"dataframe_records": [{"text": t} for t in texts]}, JSON),
+        ({"dataframe_split": {"columns": ["text"], "data": [[t] for t in texts]}}, JSON),
+        ({"instances": [{"text": t} for t in texts]}, JSON),
+        ({"inputs": {"text": texts}}, JSON),
+        ({"dataframe_records": [{"text": t} for t in texts]}, {"Content-Type": "application/json; charset=utf-8"}),
+    ]
+    for body, headers in bodies:
+        ours = requests.post(f"{hardened}/invocations", data=json.dumps(body), headers=headers, timeout=30)
+        plain = requests.post(f"{served_simple}/invocations", data=json.dumps(body), headers=headers, timeout=30)
+        assert ours.status_code == plain.status_code == 200, ours.text
+        assert ours.json() == plain.json()
+        labels = [p["label"] for p in ours.json()["predictions"]]
+        assert labels == ["negative", "negative", "not_negative", "not_negative"]
+    csv = "text\n" + "\n".join(f'"{t}"' for t in texts)
+    ours = requests.post(f"{hardened}/invocations", data=csv, headers={"Content-Type": "text/csv"}, timeout=30)
+    assert ours.status_code == 200 and len(ours.json()["predictions"]) == len(texts)
+    full = ROWS(*["x" * 280] * MAX_BATCH_ROWS)  # the documented limits hold together: a full batch fits
+    assert len(full) <= MAX_BODY_BYTES
+    assert requests.post(f"{hardened}/invocations", data=full, headers=JSON, timeout=120).status_code == 200
+    assert requests.get(f"{hardened}/ping", timeout=5).status_code == 200
+
+
+def test_plain_mlflow_server_shows_the_gaps_this_layer_closes(served_simple):
+    """Why the layer exists (if MLflow fixes these, the layer can shrink): the plain server
+    answers a missing Content-Type with a 500 and a broken CSV with its stack trace and paths."""
+    no_type = requests.post(f"{served_simple}/invocations", data=ROWS("hi").encode(), timeout=30)
+    broken = requests.post(f"{served_simple}/invocations", data='text\n"x', headers={"Content-Type": "text/csv"},
+                           timeout=30)
+    assert no_type.status_code == 500
+    assert "stack_trace" in broken.json() and "site-packages" in broken.text
+
+
+def test_clean_message_cuts_echoes_notices_and_paths():
+    echoed = "x" * 100_000
+    raw = (f"Failed to predict data '{echoed}'. \nError: Failed to enforce schema of data '{echoed}' with schema "
+           "'['text': string (required)]'. Error: Model is missing inputs ['text']. IMPORTANT: The MLflow Model "
+           "scoring protocol has changed")
+    assert clean_message(raw) == "input does not match the model signature: Model is missing inputs ['text']."
+    assert clean_message('bad file /usr/lib/python3/x.py line 3') == "bad file <path> line 3"
+    assert len(clean_message("y" * 10_000)) == MAX_ERROR_MESSAGE_CHARS
