@@ -1,0 +1,99 @@
+"""What the UI's buttons do, against the real served model (no browser needed here)."""
+
+from __future__ import annotations
+
+import csv
+
+import pytest
+
+from monitoring.config import MonitoringConfig, SmtpSettings
+from monitoring.service import Monitoring
+from tests.servers import free_port
+from ui.app import Handlers, read_batch
+from ui.client import ApiError, PredictionClient
+from ui.config import UiConfig, from_env
+
+pytestmark = pytest.mark.slow
+
+
+@pytest.fixture
+def local_monitoring(tmp_path):
+    return Monitoring(MonitoringConfig(feedback_dir=tmp_path, azure=None, local_alerts=False, smtp=SmtpSettings()))
+
+
+@pytest.fixture
+def handlers(served_simple, local_monitoring):
+    cfg = UiConfig(api_url=served_simple, model_version="9", batch_chunk=2)
+    return Handlers(cfg, monitoring=local_monitoring)
+
+
+def test_predict_and_report(handlers, local_monitoring):
+    bar, markdown, state, button = handlers.predict("  the flight was cancelled and nobody helped  ")
+    assert set(bar) == {"negative", "not_negative"} and sum(bar.values()) == pytest.approx(1.0)
+    assert state["text"] == "the flight was cancelled and nobody helped"
+    assert f"{state['negative_probability']:.1%}" in markdown and "version 9" in markdown
+    assert button["interactive"] is True
+    message, button = handlers.report_wrong(state)
+    assert message.startswith("**Done.** Report #1 saved locally") and button["interactive"] is False
+    (stored,) = local_monitoring.store.reports()
+    assert (stored.text, stored.predicted_label, stored.model_version) == (state["text"], state["label"], "9")
+
+
+def test_bad_input_gets_a_sentence(handlers):
+    assert handlers.predict("   ")[1] == "Type a tweet first."
+    assert "at most 5000" in handlers.predict("x" * 5001)[1]
+    message, button = handlers.report_wrong(None)
+    assert "Make a prediction first" in message and button["interactive"] is False
+
+
+def test_api_400_message_is_passed_on(served_simple):
+    with pytest.raises(ApiError, match="(?s)The API refused the input: .*is empty"):
+        PredictionClient(served_simple).predict(["   "])
+
+
+def test_unreachable_api(tmp_path, local_monitoring):
+    dead = f"http://127.0.0.1:{free_port()}"
+    h = Handlers(UiConfig(api_url=dead, api_timeout=2), monitoring=local_monitoring)
+    assert "API DOWN" in h.api_status() and dead in h.api_status()
+    bar, markdown, state, _ = h.predict("hello")
+    assert bar is None and state is None and "is not reachable" in markdown and "make serve" in markdown
+    rows, path, message = h.predict_batch("a\nb", None)
+    assert rows is None and path is None and "is not reachable" in message
+
+
+def test_batch_paste_and_csv_upload(handlers, tmp_path):
+    upload = tmp_path / "tweets.csv"
+    with upload.open("w", newline="") as f:
+        csv.writer(f).writerows([["id", "text"], [1, "worst airline ever"], [2, "thanks for the upgrade!"], [3, ""]])
+    rows, path, message = handlers.predict_batch("late again\n\n  lovely crew  \n", str(upload))
+    texts = ["late again", "lovely crew", "worst airline ever", "thanks for the upgrade!"]
+    assert [r[0] for r in rows] == texts  # sent in chunks of 2, order kept
+    assert all(r[1] in ("negative", "not_negative") and 0 <= r[2] <= 1 for r in rows)
+    with open(path, newline="") as f:
+        downloaded = list(csv.reader(f))
+    assert downloaded[0] == ["text", "label", "negative_probability"] and [r[0] for r in downloaded[1:]] == texts
+    assert message.startswith("4 tweets")
+    assert "Paste tweets" in handlers.predict_batch("", None)[2]
+
+
+def test_read_batch_without_header(tmp_path):
+    upload = tmp_path / "plain.csv"
+    upload.write_text("first tweet\nsecond, with a comma\n", encoding="latin-1")
+    assert read_batch(None, str(upload)) == ["first tweet", "second"]  # first column when no `text` header
+
+
+def test_broken_report_store_is_a_message_not_a_crash(monkeypatch, tmp_path, served_simple):
+    blocker = tmp_path / "not-a-folder"
+    blocker.write_text("a file where the feedback folder should be")
+    monkeypatch.setenv("AIRPARADIS_FEEDBACK_DIR", str(blocker))
+    h = Handlers(UiConfig(api_url=served_simple))
+    _, _, state, _ = h.predict("where is my luggage")
+    message, button = h.report_wrong(state)
+    assert message.startswith("**Problem:** Reports cannot be saved") and button["interactive"] is True
+
+
+def test_config_from_env():
+    cfg = from_env({"AIRPARADIS_API_URL": "http://127.0.0.1:9999/", "AIRPARADIS_MODEL_VERSION": "3",
+                    "AIRPARADIS_UI_PORT": "8000"})
+    assert (cfg.api_url, cfg.model_label, cfg.port) == ("http://127.0.0.1:9999", "air-paradis-sentiment (version 3)",
+                                                        8000)
