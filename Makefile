@@ -7,7 +7,7 @@ export MLFLOW_TRACKING_URI ?= sqlite:///$(CURDIR)/mlflow.db
 export PATH := $(BIN):$(PATH)
 export TF_CPP_MIN_LOG_LEVEL ?= 2
 
-.PHONY: help install demo train serve ui test lint clean
+.PHONY: help install demo train serve ui test lint clean ui-app test-deps
 
 help:  ## list the targets
 	@grep -hE '^[a-z-]+:.*## ' $(MAKEFILE_LIST) | awk -F':.*## ' '{printf "  make %-10s %s\n", $$1, $$2}'
@@ -33,10 +33,16 @@ demo: train serve  ## train, register, promote, then serve the production model
 ui: install  ## open the MLflow UI on 127.0.0.1:5000
 	$(BIN)/mlflow ui --backend-store-uri "$(MLFLOW_TRACKING_URI)" -h 127.0.0.1 -p 5000
 
+ui-app: install  ## the Gradio front-end on 127.0.0.1:7860 (API: AIRPARADIS_API_URL, default 127.0.0.1:5001)
+	$(BIN)/python -m ui.app
+
+test-deps:  ## system packages the tests need (Debian's Chromium for the browser test)
+	test -x /usr/bin/chromium || (apt-get update && DEBIAN_FRONTEND=noninteractive apt-get install -y chromium)
+
 lint: install  ## ruff
 	$(BIN)/ruff check .
 
-test: install  ## run the whole test suite
+test: install test-deps  ## run the whole test suite
 	$(BIN)/python -m pytest
 
 clean:  ## remove the local MLflow store and artifacts (not the venv)
