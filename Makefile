@@ -7,7 +7,7 @@ export MLFLOW_TRACKING_URI ?= sqlite:///$(CURDIR)/mlflow.db
 export PATH := $(BIN):$(PATH)
 export TF_CPP_MIN_LOG_LEVEL ?= 2
 
-.PHONY: help install demo train serve ui test lint clean ui-app test-deps
+.PHONY: help install demo train serve ui test lint clean ui-app test-deps image
 
 help:  ## list the targets
 	@grep -hE '^[a-z-]+:.*## ' $(MAKEFILE_LIST) | awk -F':.*## ' '{printf "  make %-10s %s\n", $$1, $$2}'
@@ -24,6 +24,9 @@ install: $(VENV)/.installed  ## create .venv and install the pinned dependencies
 train: install  ## run the main MLflow project (data, training, promotion) on the bundled data
 	$(BIN)/python -m entrypoints.tracking
 	$(BIN)/mlflow run . -e main --env-manager local --experiment-name air-paradis-sentiment
+
+image: install  ## generate the serving image's Dockerfile + build context in build/image (no Docker needed)
+	$(BIN)/python -m entrypoints.image --model "models:/air-paradis-sentiment@production" --output build/image
 
 serve: install  ## serve the production model on 127.0.0.1:5001 and print a curl example
 	$(BIN)/python -m entrypoints.serve

@@ -70,12 +70,12 @@ def read_requirements(model_dir: Path) -> list[str]:
 def forbidden_in(model_dir: Path) -> list[str]:
     """Forbidden packages (``config.BUDGET.forbidden_requirements``) named in the model's
     requirements or conda environment."""
-    names = set(requirement_names(read_requirements(model_dir)))
+    names = requirement_names(read_requirements(model_dir))
     conda = (model_dir / "conda.yaml").read_text().lower() if (model_dir / "conda.yaml").exists() else ""
+    conda_names = re.findall(r"^\s*-\s*([a-z0-9][\w.-]*)", conda, re.M)
     bad = []
-    for package in config.BUDGET.forbidden_requirements:
-        pattern = re.compile(rf"(?<![\w-]){re.escape(package)}(?:[-_]\w+)?(?=[\s=<>!~\[;]|$)", re.M)
-        if any(n == package or n.startswith(package + "-") for n in names) or pattern.search(conda):
+    for package in config.BUDGET.forbidden_requirements:  # torchvision, tensorflow-cpu... count too
+        if any(n.startswith(package) for n in names + conda_names):
             bad.append(package)
     return bad
 

@@ -1,0 +1,134 @@
+"""The serving image's build context (`make image`), generated for a real registered model
+without a Docker engine: what it holds, what it refuses, and its entry point actually serving."""
+
+from __future__ import annotations
+
+import json
+import re
+import shutil
+import sys
+
+import mlflow
+import pandas as pd
+import pytest
+import requests
+from mlflow.tracking import MlflowClient
+
+from entrypoints import config, image, tracking
+from tests.servers import free_port, serve_process
+
+
+@pytest.fixture(scope="module")
+def context(simple_version, tmp_path_factory):
+    uri = f"models:/{config.MODEL_NAME}/{simple_version}"
+    out = tmp_path_factory.mktemp("image") / "build"
+    return uri, out, image.generate(uri, out)
+
+
+def _pins(path) -> dict[str, str]:
+    pins = {}
+    for line in path.read_text().splitlines():
+        if line.strip() and not line.startswith(("#", "-")):
+            name, version = line.strip().split("==")
+            pins[name.lower()] = version
+    return pins
+
+
+def test_context_holds_the_registered_model(context, simple_version):
+    _, out, manifest = context
+    model_dir = out / "model_dir"
+    registered = MlflowClient().get_model_version(config.MODEL_NAME, str(simple_version))
+    mlmodel = (model_dir / "MLmodel").read_text()
+    assert f"run_id: {registered.run_id}" in mlmodel
+    for part in ["python_model.pkl", "artifacts/pipeline.joblib", "artifacts/model_config.json",
+                 "code/pyfunc/serving.py", "code/pyfunc/contract.py", "code/pyfunc/simple.py"]:
+        assert (model_dir / part).is_file(), part
+    assert json.loads((out / "image-manifest.json").read_text())["model_mb"] == manifest.model_mb > 0.01
+
+
+def test_requirements_are_the_pinned_serving_ones_without_tensorflow_or_torch(context):
+    _, out, manifest = context
+    model_dir = out / "model_dir"
+    pins = _pins(model_dir / "requirements.txt")
+    serving = _pins(config.SERVING_REQUIREMENTS)
+    assert {"mlflow", "numpy", "pandas"} <= set(pins)
+    assert all(re.fullmatch(r"[\w.]+", v) for v in pins.values()), pins  # every line pinned with ==
+    assert {k: v for k, v in pins.items() if k in serving} == {k: serving[k] for k in pins if k in serving}
+    assert manifest.requirements == [f"{k}=={v}" for k, v in pins.items()]
+    dockerfile = (out / "Dockerfile").read_text()
+    assert f"pip install mlflow=={serving['mlflow']}" in dockerfile
+    everything = " ".join(p.read_text().lower() for p in model_dir.glob("*.y*ml")) + " ".join(pins)
+    for forbidden in config.BUDGET.forbidden_requirements:
+        assert forbidden not in everything
+
+
+def test_dockerfile_runs_the_hardened_api_on_port_8080_without_nginx(context):
+    _, out, _ = context
+    dockerfile = (out / "Dockerfile").read_text()
+    assert dockerfile.startswith("# Build an image") and "FROM python:3.11" in dockerfile
+    assert "COPY model_dir /opt/ml/model" in dockerfile
+    assert "nginx" not in dockerfile and "C._serve" not in dockerfile
+    entry = json.loads(dockerfile.split("ENTRYPOINT", 1)[1].strip())
+    assert entry[entry.index("--port") + 1] == "8080" and "pyfunc.serving:create_app" in entry
+    assert "ENV __pyfunc_model_path__=/opt/ml/model" in dockerfile
+    assert "ENV PYTHONPATH=/opt/ml/model/code" in dockerfile
+
+
+@pytest.mark.slow
+def test_entrypoint_serves_the_model_from_the_build_context(context, simple_model, tmp_path):
+    """The ENTRYPOINT's own argv (python -> this interpreter, host/port -> 127.0.0.1:free), with the
+    image's PYTHONPATH and model path pointing into the build context, run outside the checkout."""
+    _, out, _ = context
+    dockerfile = (out / "Dockerfile").read_text()
+    argv = json.loads(dockerfile.split("ENTRYPOINT", 1)[1].strip())
+    port = free_port()
+    argv[0], argv[argv.index("--host") + 1], argv[argv.index("--port") + 1] = sys.executable, "127.0.0.1", str(port)
+    env = {"PATH": "/usr/bin:/bin", "PYTHONPATH": str(out / "model_dir" / "code"),
+           "__pyfunc_model_path__": str(out / "model_dir"), "HOME": str(tmp_path)}
+    texts = ["worst airline ever, lost my bags and nobody cares", "lovely crew, thank you for the great flight"]
+    with serve_process(argv, env, port, cwd=tmp_path) as url:
+        answer = requests.post(f"{url}/invocations", json={"dataframe_records": [{"text": t} for t in texts]},
+                               timeout=30)
+        refused = requests.post(f"{url}/invocations", data=b"{}", timeout=30)
+    assert answer.status_code == 200
+    expected = simple_model.predict(pd.DataFrame({"text": texts}))
+    assert [p["label"] for p in answer.json()["predictions"]] == expected["label"].tolist()
+    assert refused.status_code == 415  # the hardening layer is the one answering
+
+
+def _log_plain_model(tmp_path, name: str, requirements: list[str], code: bool) -> str:
+    class Echo(mlflow.pyfunc.PythonModel):
+        def predict(self, context, model_input, params=None):
+            return model_input
+
+    code_paths = None
+    if code:  # a pyfunc/ folder without serving.py: a model logged before the hardened API
+        legacy = tmp_path / "pyfunc"
+        shutil.copytree(config.ROOT / "pyfunc", legacy, ignore=shutil.ignore_patterns("serving.py", "__pycache__"))
+        code_paths = [str(legacy)]
+    with tracking.start_run(name):
+        info = mlflow.pyfunc.log_model(name="model", python_model=Echo(), pip_requirements=requirements,
+                                       code_paths=code_paths)
+    return info.model_uri
+
+
+def test_refuses_a_model_requiring_torch(tmp_path):
+    uri = _log_plain_model(tmp_path, "image-torch", ["mlflow==3.17.2", "torch==2.13.0"], code=True)
+    with pytest.raises(image.ImageError, match="torch"):
+        image.generate(uri, tmp_path / "out")
+
+
+def test_refuses_a_model_without_the_hardened_api(tmp_path):
+    uri = _log_plain_model(tmp_path, "image-legacy", ["mlflow==3.17.2"], code=True)
+    with pytest.raises(image.ImageError, match="serving.py"):
+        image.generate(uri, tmp_path / "out")
+    assert image.main(["--model", uri, "--output", str(tmp_path / "cli")]) == 2
+
+
+def test_forbidden_packages_are_found_in_requirements_and_conda(tmp_path):
+    (tmp_path / "requirements.txt").write_text("mlflow==3.17.2\ntensorflow-cpu==2.21.0\n")
+    (tmp_path / "conda.yaml").write_text("dependencies:\n- pip:\n  - torch==2.13.0\n")
+    assert image.forbidden_in(tmp_path) == ["tensorflow", "torch"]
+    (tmp_path / "requirements.txt").write_text("mlflow==3.17.2\ntorchvision==0.28.0\n")
+    (tmp_path / "conda.yaml").write_text("dependencies:\n- python=3.11\n")
+    assert image.forbidden_in(tmp_path) == ["torch"]  # torch-prefixed names count too
