@@ -86,6 +86,7 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--source", default="cli")
     args = parser.parse_args(argv)
     logging.basicConfig(level=logging.INFO, format="%(levelname)s %(name)s: %(message)s")
+    logging.getLogger("azure").setLevel(logging.WARNING)  # no per-request HTTP logs
     extra = {"reported_at": args.reported_at} if args.reported_at else {}
     report = MispredictionReport(args.text, args.predicted_label, args.probability, args.model_name,
                                  args.model_version, source=args.source, **extra)
