@@ -27,7 +27,7 @@ def run(steps: list[str], source: str = "bundled", sample: int | None = None) ->
     results: dict[str, object] = {}
     candidates: list[int] = []
     with tracking.start_run(run_name="main"):
-        mlflow.log_params({"steps": ",".join(steps), "source": source, "sample": sample})
+        mlflow.set_tags({"steps": ",".join(steps), "data_source": source, "data_sample": str(sample)})
         for step in STEPS:
             if step not in steps:
                 continue

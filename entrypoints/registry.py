@@ -95,11 +95,11 @@ def _maybe_move_best_alias(client: MlflowClient, approach: str, version: int, sc
         client.set_registered_model_alias(config.MODEL_NAME, alias, str(version))
 
 
-def resolve_version(spec: str) -> int:
+def resolve_version(spec: str | int) -> int:
     """A model version from ``latest``, a number, an alias (``best-deep``, ``production``),
     ``approach:<name>`` (that approach's newest version) or a ``models:/name/N`` URI."""
     client = MlflowClient()
-    spec = spec.strip()
+    spec = str(spec).strip()
     if spec.startswith("models:/"):
         spec = spec.rsplit("/", 1)[-1].lstrip("@")
     if spec.isdigit():

@@ -23,6 +23,14 @@ def serve_command(model_uri: str, host: str, port: int, workers: int = 1) -> lis
             "-h", host, "-p", str(port), "-w", str(workers)]
 
 
+def serve_env(**extra: str) -> dict[str, str]:
+    """The environment for a server process: MLflow starts ``uvicorn`` by name, so this
+    interpreter's ``bin/`` goes first on PATH; the tracking URI resolves ``models:/`` URIs."""
+    bin_dir = str(Path(sys.executable).parent)
+    return {**os.environ, "PATH": f"{bin_dir}{os.pathsep}{os.environ.get('PATH', '')}",
+            "MLFLOW_TRACKING_URI": config.TRACKING_URI, **extra}
+
+
 def wait_ready(url: str, proc: subprocess.Popen, timeout: float, log: Path | None = None) -> None:
     """Poll ``/ping`` until it answers 200; raise with the server's log tail if it dies or times out."""
     import requests
@@ -74,7 +82,7 @@ def main(argv: list[str] | None = None) -> int:
               f"({e}). Run `make train` first.", file=sys.stderr)
         return 2
     url = f"http://{args.host}:{args.port}"
-    env = {**os.environ, "MLFLOW_TRACKING_URI": config.TRACKING_URI}
+    env = serve_env()
     print(f"serving {args.model} (version {version}) on {url} ...", flush=True)
     procs = [subprocess.Popen(serve_command(args.model, args.host, args.port), env=env)]
     try:

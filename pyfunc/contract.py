@@ -79,6 +79,9 @@ def to_texts(model_input) -> list[str]:
         raise InvalidInput("input holds no rows; send at least one text")
     if len(texts) > MAX_BATCH_ROWS:
         raise InvalidInput(f"input holds {len(texts)} rows; at most {MAX_BATCH_ROWS} per request")
+    missing = [i for i, t in enumerate(texts) if t is None or (isinstance(t, float) and t != t)]
+    if missing:
+        raise InvalidInput(_rows(f"'{TEXT_COLUMN}' is missing (null)", missing))
     not_str = [i for i, t in enumerate(texts) if not isinstance(t, str)]
     if not_str:
         kinds = sorted({type(texts[i]).__name__ for i in not_str})

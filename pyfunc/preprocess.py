@@ -9,7 +9,7 @@ Steps, in order:
 2. unescape HTML entities (``&amp;``, ``&quot;``, ``&lt;`` ...),
 3. replace URLs by ``xxurl`` and @mentions by ``xxuser`` (the model must not learn names),
 4. drop the ``#`` of hashtags, lower-case, fold typographic quotes,
-5. shorten letters repeated 3+ times to two (``loooove`` -> ``loove``),
+5. shorten letters and ``!?.`` repeated 3+ times to two (``loooove!!!`` -> ``loove!!``),
 6. collapse white space.
 """
 
@@ -25,7 +25,7 @@ USER_TOKEN = "xxuser"
 _URL = re.compile(r"(?:https?://|www\.)\S+|\b[\w-]+\.(?:com|net|org|ly|co|me|tv|fm|gd)/\S*", re.I)
 _MENTION = re.compile(r"(?<![\w@])@\w+")
 _HASHTAG = re.compile(r"#(\w+)")
-_REPEAT = re.compile(r"(\w)\1{2,}")
+_REPEAT = re.compile(r"([^\W\d_]|[!?.])\1{2,}")  # letters and !?. (not digits: 1000 stays)
 _SPACES = re.compile(r"\s+")
 # A UTF-8 lead byte (C2-F4) read as latin-1/cp1252, then 1-3 continuation bytes (80-BF) read the same way.
 _CP1252_CONT = "\u0080-\u00bf\u0152\u0153\u0160\u0161\u0178\u017d\u017e\u0192\u02c6\u02dc\u2013-\u2022\u2026\u2030\u2039\u203a\u20ac\u2122"

@@ -44,10 +44,11 @@ def small_splits():
 
 @pytest.fixture(scope="session")
 def simple_version() -> int:
-    """A real simple model, trained on a small sample and registered in the session store."""
+    """A real simple model, trained on the whole bundled sample (one configuration, ~15 s) and
+    registered in the session store, so behavioural tests see a real model."""
     from entrypoints import simple
 
-    return simple.run("bundled", sample=SMALL_SAMPLE, c_values=[1.0], ngram_values=[1, 2])
+    return simple.run("bundled", sample=None, c_values=[1.0], ngram_values=[2])
 
 
 @pytest.fixture(scope="session")
@@ -66,6 +67,15 @@ def served_simple(simple_version, tracking_uri) -> str:
 
     with mlflow_serve(f"models:/{config.MODEL_NAME}/{simple_version}", tracking_uri) as url:
         yield url
+
+
+@pytest.fixture(scope="session")
+def transformer_version() -> int:
+    """A real transformer (the packaged MiniLM, 4 fine-tuning steps on the small sample), registered."""
+    from entrypoints import transformer
+
+    settings = transformer.Settings(max_steps=4, batch_size=16, max_length=32, eval_every=2)
+    return transformer.run("bundled", sample=SMALL_SAMPLE, settings=settings)
 
 
 @pytest.fixture(scope="session")

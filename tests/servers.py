@@ -8,7 +8,7 @@ import socket
 import subprocess
 from pathlib import Path
 
-from entrypoints.serve import serve_command, wait_ready
+from entrypoints.serve import serve_command, serve_env, wait_ready
 
 
 def free_port() -> int:
@@ -23,7 +23,7 @@ def mlflow_serve(model_uri: str, tracking_uri: str | None = None, timeout: float
     ``/ping`` and yield the base URL; the server is stopped afterwards. The server's output goes to
     a log file whose tail is shown if it fails to start."""
     port = free_port()
-    env = {**os.environ, **(extra_env or {})}
+    env = serve_env(**(extra_env or {}))
     if tracking_uri:
         env["MLFLOW_TRACKING_URI"] = tracking_uri
     log = Path(os.environ.get("TMPDIR", "/tmp")) / f"mlflow-serve-{port}.log"

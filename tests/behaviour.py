@@ -1,0 +1,71 @@
+"""Behavioural checks of a sentiment model (CheckList style), shared by every approach's tests.
+
+Each takes ``predict``: a function from a list of raw tweets to negative probabilities.
+"""
+
+from __future__ import annotations
+
+CLEARLY_NEGATIVE = [
+    "I hate this airline, worst flight ever and they lost my bag",
+    "Flight cancelled again. So angry and tired, never flying with them again",
+    "my flight was delayed 5 hours and the staff was so rude. awful",
+]
+CLEARLY_POSITIVE = [
+    "Thank you for the wonderful flight, the crew was amazing!",
+    "Landed early, great service and lovely people on board. Love it",
+    "Best holiday ever, such a beautiful trip! Thanks so much",
+]
+NEGATIONS = [  # (affirmative, negated): negation makes the tweet more negative
+    ("The flight was good", "The flight was not good"),
+    ("I am happy with the service", "I am not happy with the service"),
+    ("I like this airline", "I don't like this airline"),
+]
+SARCASM = [  # a plain sentence, then the same with a sarcasm / complaint marker
+    ("Great, another delay", "Great, another delay #fail"),
+    ("what a great day", "what a great day #not"),
+    ("just great", "just great... NOT"),
+    ("thanks a lot", "thanks a lot for losing my bag"),
+]
+# Sarcasm with no marker word: bag-of-words models miss these (tests mark them as known failures).
+SARCASM_UNMARKED = [
+    ("Thanks for the service", "Thanks for nothing"),
+    ("Great, another delay", "Great, another delay... yeah right"),
+]
+INVARIANT_PAIRS = [  # names and links must not matter
+    ("@bob what a lovely flight", "@AirParadisCare what a lovely flight"),
+    ("lost my bag again http://t.co/abc", "lost my bag again https://www.example.com/x?y=1"),
+    ("@jane_doe worst delay ever www.foo.com", "@x worst delay ever bit.ly/zz"),
+]
+MENTION_URL_ADDED = [  # adding a mention or a link changes the probability only a little
+    ("what a lovely flight", "@bob what a lovely flight http://t.co/abc"),
+    ("worst delay ever", "worst delay ever @AirParadis"),
+]
+MAX_SHIFT = 0.15
+
+
+def check_clear_cases(predict, threshold: float) -> None:
+    neg = predict(CLEARLY_NEGATIVE)
+    pos = predict(CLEARLY_POSITIVE)
+    assert all(p >= threshold for p in neg), list(zip(CLEARLY_NEGATIVE, neg, strict=True))
+    assert all(p < threshold for p in pos), list(zip(CLEARLY_POSITIVE, pos, strict=True))
+
+
+def check_negation(predict) -> None:
+    for plain, negated in NEGATIONS:
+        p_plain, p_negated = predict([plain, negated])
+        assert p_negated > p_plain, (plain, p_plain, negated, p_negated)
+
+
+def check_sarcasm_markers(predict, pairs=SARCASM) -> None:
+    for plain, marked in pairs:
+        p_plain, p_marked = predict([plain, marked])
+        assert p_marked > p_plain, (plain, p_plain, marked, p_marked)
+
+
+def check_invariance(predict) -> None:
+    for a, b in INVARIANT_PAIRS:
+        p_a, p_b = predict([a, b])
+        assert abs(p_a - p_b) < 1e-6, (a, p_a, b, p_b)
+    for a, b in MENTION_URL_ADDED:
+        p_a, p_b = predict([a, b])
+        assert abs(p_a - p_b) < MAX_SHIFT, (a, p_a, b, p_b)

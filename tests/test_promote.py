@@ -1,0 +1,81 @@
+"""The promotion gate: pure decisions, then real promotions in the registry."""
+
+import shutil
+from pathlib import Path
+
+import mlflow
+import pytest
+from mlflow.tracking import MlflowClient
+
+from entrypoints import config, promote, registry, simple
+from entrypoints.promote import Assessment, decide
+from pyfunc.simple import SimpleModel
+
+
+def assessment(version=2, f1=0.80, size=3.0, p99=2.0, heavy=()):
+    return Assessment(version, "simple", {"f1_negative": f1, "roc_auc": 0.9}, size, p99, list(heavy))
+
+
+def test_first_candidate_within_budget_is_promoted():
+    decision = decide(assessment(), None, margin=0.005)
+    assert decision.promote and "no production version" in decision.reasons[0]
+
+
+def test_candidate_must_beat_production_by_the_margin():
+    production = assessment(version=1, f1=0.80)
+    assert decide(assessment(f1=0.806), production, margin=0.005).promote
+    refused = decide(assessment(f1=0.804), production, margin=0.005)
+    assert not refused.promote and "does not beat the margin" in refused.reasons[0]
+
+
+@pytest.mark.parametrize(
+    ("kwargs", "reason"),
+    [({"size": 400.0}, "size 400.0 MB"), ({"p99": 500.0}, "p99 500.0 ms"), ({"heavy": ["torch"]}, "needs torch")],
+)
+def test_a_better_model_over_budget_is_refused(kwargs, reason):
+    decision = decide(assessment(f1=0.95, **kwargs), assessment(version=1, f1=0.80), margin=0.005)
+    assert not decision.promote and any(reason in r for r in decision.reasons)
+
+
+def test_heavy_requirements_are_detected():
+    assert promote.heavy(["torch==2.13.0", "tensorflow-cpu==2.21.0", "numpy==2"], ("tensorflow", "torch")) == [
+        "tensorflow-cpu", "torch"]
+
+
+@pytest.fixture
+def own_model_name(monkeypatch):
+    """Promotions here use their own registered model, so other tests' aliases are untouched."""
+    monkeypatch.setattr(config, "MODEL_NAME", "promotion-gate-test")
+    return config.MODEL_NAME
+
+
+def test_real_promotions_in_the_registry(own_model_name, simple_version, tmp_path, capsys):
+    client = MlflowClient()
+    source = client.get_model_version("air-paradis-sentiment", str(simple_version)).source
+    good = mlflow.register_model(source, own_model_name, tags={config.APPROACH_TAG: "simple"}).version
+
+    first = promote.run(good)
+    assert first.promote
+    assert client.get_model_version_by_alias(own_model_name, "production").version == good
+
+    weak = simple.run("bundled", sample=800, c_values=[0.05], ngram_values=[1])  # registered under the test name
+    second = promote.run(str(weak))
+    assert not second.promote
+    assert client.get_model_version_by_alias(own_model_name, "production").version == good
+    assert client.get_model_version(own_model_name, str(weak)).tags["promotion"].startswith("NOT promoted")
+    assert "does not beat the margin" in capsys.readouterr().out
+
+    # the same good model, but declaring a GB-sized serving dependency, is refused by the budget
+    local = Path(mlflow.artifacts.download_artifacts(source))
+    artifacts = {name: str(shutil.copy(local / "artifacts" / f, tmp_path / f)) for name, f in
+                 (("pipeline", "pipeline.joblib"), ("model_config", "model_config.json"))}
+    with mlflow.start_run():
+        heavy = registry.log_and_register(SimpleModel(), artifacts, "simple",
+                                          registry.pinned("mlflow", "scikit-learn", "torch"), {"f1_negative": 0.9})
+    third = promote.run(str(heavy), margin=-1.0)  # any quality passes: only the budget can refuse it
+    assert not third.promote and any("serving needs torch" in r for r in third.reasons)
+
+
+def test_promote_cli_reports_a_missing_model(own_model_name, capsys):
+    assert promote.main(["--model", "approach:transformer"]) == 2
+    assert "no registered version" in capsys.readouterr().err
