@@ -97,3 +97,17 @@ def test_config_from_env():
                     "AIRPARADIS_UI_PORT": "8000"})
     assert (cfg.api_url, cfg.model_label, cfg.port) == ("http://127.0.0.1:9999", "air-paradis-sentiment (version 3)",
                                                         8000)
+
+
+def test_front_end_and_monitoring_import_no_training_code():
+    """ui/ and monitoring/ run with requirements/app.txt only: no mlflow, no training packages."""
+    import subprocess
+    import sys
+
+    code = ("import sys, ui.app, monitoring.service, monitoring.export, monitoring.azure, monitoring.alerting\n"
+            "ui.app.build_app(ui.app.ui_config.from_env())\n"
+            "bad = {m.split('.')[0] for m in sys.modules} & {'mlflow', 'sklearn', 'torch', 'tensorflow',"
+            " 'transformers', 'gensim', 'entrypoints', 'pyfunc'}\n"
+            "assert not bad, bad\n")
+    done = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, timeout=120)
+    assert done.returncode == 0, done.stderr[-2000:]
