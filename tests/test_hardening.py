@@ -162,3 +162,16 @@ def test_clean_message_cuts_echoes_notices_and_paths():
     assert clean_message(raw) == "input does not match the model signature: Model is missing inputs ['text']."
     assert clean_message('bad file /usr/lib/python3/x.py line 3') == "bad file <path> line 3"
     assert len(clean_message("y" * 10_000)) == MAX_ERROR_MESSAGE_CHARS
+
+
+@pytest.mark.slow
+def test_cd_smoke_test_passes_on_the_hardened_api_and_fails_on_the_bare_server(hardened, served_simple, capsys):
+    from entrypoints import smoke
+    from tests.servers import free_port
+
+    assert smoke.main(["--url", hardened, "--wait", "30"]) == 0
+    assert "smoke test passed" in capsys.readouterr().out
+    assert smoke.main(["--url", served_simple, "--wait", "30"]) == 1  # MLflow's bare server: 500
+    assert "not a 4xx" in capsys.readouterr().err
+    assert smoke.main(["--url", f"http://127.0.0.1:{free_port()}", "--wait", "1"]) == 1
+    assert "did not answer 200" in capsys.readouterr().err

