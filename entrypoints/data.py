@@ -196,7 +196,8 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--source", default="bundled",
                         help="'bundled' (70k sample, offline), 'full' (download the official 1.6M set), "
                              "or a path to the official zip or a training CSV (default: bundled)")
-    parser.add_argument("--sample", type=cli.optional_int, default=None, help="keep only N training-file rows (quick runs)")
+    parser.add_argument("--sample", type=cli.optional_int, default=None,
+                        help="keep only N training-file rows (quick runs)")
     parser.add_argument("--no-log", action="store_true", help="print the report only, log nothing to MLflow")
     args = parser.parse_args(argv)
     try:

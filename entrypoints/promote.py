@@ -160,7 +160,8 @@ def main(argv: list[str] | None = None) -> int:
                         help="candidate: 'latest', a version number, an alias (best-deep), 'approach:deep', "
                              "or models:/air-paradis-sentiment/N (default: latest)")
     parser.add_argument("--margin", type=float, default=config.PROMOTION_MARGIN,
-                        help=f"required gain in validation {config.PROMOTION_METRIC} (default {config.PROMOTION_MARGIN})")
+                        help=f"required gain in validation {config.PROMOTION_METRIC} "
+                             f"(default {config.PROMOTION_MARGIN})")
     parser.add_argument("--source", default="bundled", help="data whose validation split is used (default bundled)")
     parser.add_argument("--sample", type=cli.optional_int, default=None, help="rows of the training file to split")
     parser.add_argument("--strict", action="store_true", help="exit with status 3 when the candidate is refused")

@@ -112,8 +112,10 @@ def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(prog="python -m entrypoints.simple", description=__doc__,
                                      formatter_class=argparse.RawDescriptionHelpFormatter)
     parser.add_argument("--source", default="bundled", help="bundled | full | path to the official zip or CSV")
-    parser.add_argument("--sample", type=cli.optional_int, default=None, help="use only N training-file rows (quick runs)")
-    parser.add_argument("--c-values", type=cli.floats, default=[0.5, 1.0, 2.0], help="inverse regularisation grid (default 0.5,1,2)")
+    parser.add_argument("--sample", type=cli.optional_int, default=None,
+                        help="use only N training-file rows (quick runs)")
+    parser.add_argument("--c-values", type=cli.floats, default=[0.5, 1.0, 2.0],
+                        help="inverse regularisation grid (default 0.5,1,2)")
     parser.add_argument("--ngram-values", type=cli.ints, default=[1, 2], help="largest n-gram grid (default 1,2)")
     parser.add_argument("--min-df", type=cli.whole, default=2, help="drop tokens seen in fewer tweets")
     args = parser.parse_args(argv)

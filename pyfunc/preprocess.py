@@ -28,7 +28,10 @@ _HASHTAG = re.compile(r"#(\w+)")
 _REPEAT = re.compile(r"([^\W\d_]|[!?.])\1{2,}")  # letters and !?. (not digits: 1000 stays)
 _SPACES = re.compile(r"\s+")
 # A UTF-8 lead byte (C2-F4) read as latin-1/cp1252, then 1-3 continuation bytes (80-BF) read the same way.
-_CP1252_CONT = "\u0080-\u00bf\u0152\u0153\u0160\u0161\u0178\u017d\u017e\u0192\u02c6\u02dc\u2013-\u2022\u2026\u2030\u2039\u203a\u20ac\u2122"
+_CP1252_CONT = (
+    "\u0080-\u00bf\u0152\u0153\u0160\u0161\u0178\u017d\u017e\u0192\u02c6\u02dc"
+    "\u2013-\u2022\u2026\u2030\u2039\u203a\u20ac\u2122"
+)
 _MOJIBAKE = re.compile(f"[\u00c2-\u00f4][{_CP1252_CONT}]{{1,3}}")
 _QUOTES = str.maketrans({"\u2018": "'", "\u2019": "'", "\u201c": '"', "\u201d": '"', "\u00b4": "'", "`": "'"})
 _TOKEN = re.compile(r"xxurl|xxuser|[^\W_]+(?:'[^\W_]+)?|[!?]")

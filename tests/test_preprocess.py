@@ -2,7 +2,7 @@
 
 import pytest
 
-from pyfunc.preprocess import USER_TOKEN, URL_TOKEN, clean_text, fix_mojibake, tokenize
+from pyfunc.preprocess import URL_TOKEN, USER_TOKEN, clean_text, fix_mojibake, tokenize
 
 
 @pytest.mark.parametrize(
