@@ -1,0 +1,309 @@
+"""Report stage: the comparison of the approaches (simple, deep, transformer) that the documents show.
+
+For each registered version asked for (default: the ``best-<approach>`` aliases), the report loads
+the logged pyfunc from the registry and recomputes, on the SAME splits for every model (the
+deterministic split of ``--source``/``--sample``): accuracy, F1 of the negative class and ROC AUC on
+validation, test and STS-Test, at the model's own threshold. It adds the model's size (the logged
+model folder), its training time (the run's ``training_seconds``) and its latency measured in this
+process through the pyfunc's ``predict`` (contract checks + preprocessing + model): one tweet per
+call (median and 95th percentile) and one call on a batch of tweets (tweets per second).
+
+It also says whether each model was trained on the same split (the digests of the datasets its run
+logged): a model trained on another split may have seen some of these test tweets.
+
+Outputs: a printed table, and in ``--out`` (default docs/results/) ``comparison.md``,
+``comparison.json``, ``comparison_quality.png`` and ``comparison_cost.png``, also logged as
+artifacts of a ``report`` run.
+"""
+
+from __future__ import annotations
+
+import argparse
+import datetime as dt
+import json
+import os
+import platform
+import sys
+import time
+from collections.abc import Callable
+from pathlib import Path
+
+import numpy as np
+
+DEFAULT_MODELS = ("best-simple", "best-deep", "best-transformer")
+SPLIT_NAMES = ("validation", "test", "sts_test")
+QUALITY = ("accuracy", "f1_negative", "roc_auc")
+COST = ("model_size_mb", "training_seconds", "latency_single_ms_p50", "latency_single_ms_p95",
+        "latency_batch_ms", "batch_tweets_per_second")
+LABELS = {
+    "accuracy": "accuracy", "f1_negative": "F1 (negative)", "roc_auc": "ROC AUC",
+    "model_size_mb": "model size (MB)", "training_seconds": "training time (s)",
+    "latency_single_ms_p50": "one tweet, median (ms)", "latency_single_ms_p95": "one tweet, p95 (ms)",
+    "latency_batch_ms": "batch call (ms)", "batch_tweets_per_second": "batch throughput (tweets/s)",
+}
+DEFAULT_OUT = Path(__file__).resolve().parent.parent / "docs" / "results"
+
+
+def measure_latency(predict: Callable, texts: list[str], single_calls: int = 50, batch_rows: int = 1000,
+                    warmup: int = 3) -> dict[str, float]:
+    """In-process latency of ``predict`` (a list of raw texts in): one tweet per call (median and
+    95th percentile over ``single_calls`` calls, after ``warmup`` calls), and one call on a batch
+    of ``batch_rows`` tweets (``texts`` repeated), in tweets per second. ``batch_rows=0`` skips it."""
+    for i in range(warmup):
+        predict([texts[i % len(texts)]])
+    times = []
+    for i in range(single_calls):
+        start = time.perf_counter()
+        predict([texts[i % len(texts)]])
+        times.append((time.perf_counter() - start) * 1000)
+    out = {"latency_single_ms_p50": float(np.percentile(times, 50)),
+           "latency_single_ms_p95": float(np.percentile(times, 95))}
+    if batch_rows:
+        batch = [texts[i % len(texts)] for i in range(batch_rows)]
+        start = time.perf_counter()
+        predict(batch)
+        seconds = time.perf_counter() - start
+        out.update({"latency_batch_ms": seconds * 1000, "batch_tweets_per_second": batch_rows / seconds})
+    return out
+
+
+def find_versions(specs: list[str]) -> list[tuple[str, int | None, str]]:
+    """(spec, version or None, why not) for each spec (alias, number, ``approach:<name>``...)."""
+    from mlflow.exceptions import MlflowException
+
+    from entrypoints import registry
+
+    found = []
+    for spec in specs:
+        try:
+            found.append((spec, registry.resolve_version(spec), ""))
+        except (LookupError, MlflowException) as e:
+            found.append((spec, None, f"not registered ({str(e).splitlines()[0][:120]})"))
+    return found
+
+
+def split_digests(splits) -> dict[str, str]:
+    """The MLflow dataset digest of each split, as the training stages log it."""
+    import warnings
+
+    import mlflow
+
+    out = {}
+    for name, frame in splits.items():
+        with warnings.catch_warnings():
+            warnings.simplefilter("ignore", UserWarning)
+            out[name] = mlflow.data.from_pandas(frame, name=name, targets="label").digest
+    return out
+
+
+def trained_on_same_split(run, digests: dict[str, str]) -> str:
+    """``yes`` when the run logged the same train/validation/test datasets, ``no`` or ``unknown``."""
+    logged = {d.dataset.name: d.dataset.digest for d in run.inputs.dataset_inputs}
+    names = ("train", "validation", "test")
+    if not all(n in logged for n in names):
+        return "unknown"
+    return "yes" if all(logged[n] == digests[n] for n in names) else "no"
+
+
+def score_version(version: int, splits, digests: dict[str, str], single_calls: int, batch_rows: int) -> dict:
+    """One row of the comparison: quality recomputed on ``splits``, size, training time, latency."""
+    import mlflow.pyfunc
+    import pandas as pd
+    from mlflow.tracking import MlflowClient
+
+    from entrypoints import config, evaluate
+
+    client = MlflowClient()
+    mv = client.get_model_version(config.MODEL_NAME, str(version))
+    run = client.get_run(mv.run_id)
+    model = mlflow.pyfunc.load_model(f"models:/{config.MODEL_NAME}/{version}")
+    threshold = float(model.unwrap_python_model().threshold)
+
+    def proba(texts: list[str]) -> np.ndarray:
+        return model.predict(pd.DataFrame({"text": texts}))["negative_probability"].to_numpy()
+
+    table = evaluate.evaluate_splits(proba, splits, threshold, SPLIT_NAMES)
+    row = {"approach": mv.tags.get(config.APPROACH_TAG, "?"), "version": int(version), "run_id": mv.run_id,
+           "threshold": threshold, "trained_on_same_split": trained_on_same_split(run, digests)}
+    row.update({f"{s}_{m}": float(table.loc[s, m]) for s in SPLIT_NAMES for m in QUALITY})
+    row["model_size_mb"] = float(mv.tags.get("model_size_mb") or run.data.metrics.get("model_size_mb", np.nan))
+    row["training_seconds"] = float(run.data.metrics.get("training_seconds", np.nan))
+    row.update(measure_latency(proba, splits.test.text.tolist(), single_calls, batch_rows))
+    return row
+
+
+def to_table(rows: list[dict]):
+    """Measures as rows, one column per approach (the printed and markdown form)."""
+    import pandas as pd
+
+    index = [f"{s}_{m}" for s in SPLIT_NAMES for m in QUALITY] + list(COST)
+    frame = pd.DataFrame({f"{r['approach']} (v{r['version']})": [r.get(k, np.nan) for k in index] for r in rows},
+                         index=index)
+    frame.index = [_label(k) for k in index]
+    return frame
+
+
+def _label(key: str) -> str:
+    for split in SPLIT_NAMES:
+        if key.startswith(split + "_"):
+            return f"{split}: {LABELS[key[len(split) + 1:]]}"
+    return LABELS[key]
+
+
+def _fmt(value) -> str:
+    if isinstance(value, float):
+        if np.isnan(value):
+            return "n/a"
+        return f"{value:.4f}" if abs(value) < 10 else f"{value:,.1f}"
+    return str(value)
+
+
+def to_markdown(rows: list[dict], missing: list[tuple[str, str]], meta: dict) -> str:
+    table = to_table(rows)
+    lines = ["# Comparison of the approaches", "",
+             f"Generated by `python -m entrypoints.report {meta['command_args']}` on {meta['generated_at']} "
+             f"({meta['machine']}). Quality is recomputed by this command on the same splits for every model "
+             f"(source `{meta['source']}`, sample `{meta['sample']}`: {meta['split_rows']}), at each model's "
+             "own threshold (chosen on validation by the training stage). Latency is measured in process through "
+             f"the pyfunc's `predict` ({meta['single_calls']} single-tweet calls; one batch of {meta['batch_rows']} "
+             "test tweets), on a shared machine: compare orders of magnitude, not small differences.", "",
+             "| measure | " + " | ".join(table.columns) + " |", "|---|" + "---:|" * len(table.columns)]
+    lines += [f"| {idx} | " + " | ".join(_fmt(v) for v in table.loc[idx]) + " |" for idx in table.index]
+    lines += ["", "| model | registered version | run | threshold | trained on this split |", "|---|---:|---|---:|---|"]
+    lines += [f"| {r['approach']} | {r['version']} | `{r['run_id']}` | {r['threshold']:.4f} | "
+              f"{r['trained_on_same_split']} |" for r in rows]
+    for spec, why in missing:
+        lines.append(f"\n`{spec}`: {why}.")
+    lines += ["", "![quality](comparison_quality.png)", "", "![cost](comparison_cost.png)", ""]
+    return "\n".join(lines)
+
+
+def plot_quality(rows: list[dict]):
+    import matplotlib
+
+    matplotlib.use("Agg")
+    import matplotlib.pyplot as plt
+
+    fig, axes = plt.subplots(1, len(QUALITY), figsize=(4.5 * len(QUALITY), 4), sharey=False)
+    width = 0.8 / max(len(rows), 1)
+    for ax, metric in zip(axes, QUALITY, strict=True):
+        for i, r in enumerate(rows):
+            values = [r[f"{s}_{metric}"] for s in SPLIT_NAMES]
+            bars = ax.bar(np.arange(len(SPLIT_NAMES)) + i * width, values, width,
+                          label=f"{r['approach']} v{r['version']}")
+            ax.bar_label(bars, fmt="%.3f", fontsize=7, rotation=90, padding=2)
+        ax.set_xticks(np.arange(len(SPLIT_NAMES)) + width * (len(rows) - 1) / 2, SPLIT_NAMES)
+        low = min(min(r[f"{s}_{metric}"] for s in SPLIT_NAMES) for r in rows) if rows else 0
+        ax.set_ylim(max(0.0, low - 0.1), 1.0)
+        ax.set_title(LABELS[metric])
+    axes[0].legend(loc="lower left", fontsize=8)
+    fig.suptitle("Quality on the same splits (higher is better)")
+    fig.tight_layout()
+    return fig
+
+
+def plot_cost(rows: list[dict]):
+    import matplotlib
+
+    matplotlib.use("Agg")
+    import matplotlib.pyplot as plt
+
+    keys = ("model_size_mb", "training_seconds", "latency_single_ms_p50", "batch_tweets_per_second")
+    fig, axes = plt.subplots(1, len(keys), figsize=(4.2 * len(keys), 4))
+    names = [f"{r['approach']}\nv{r['version']}" for r in rows]
+    for ax, key in zip(axes, keys, strict=True):
+        values = [r.get(key, np.nan) for r in rows]
+        bars = ax.bar(names, values, color=[f"C{i}" for i in range(len(rows))])
+        ax.bar_label(bars, labels=[_fmt(v) for v in values], fontsize=8)
+        if key != "batch_tweets_per_second":
+            ax.set_yscale("log")
+        ax.set_title(LABELS[key] + (" (higher is better)" if key == "batch_tweets_per_second" else ""))
+    fig.suptitle("Cost (log scale except throughput)")
+    fig.tight_layout()
+    return fig
+
+
+def run(
+    models: list[str] = DEFAULT_MODELS,
+    source: str = "bundled",
+    sample: int | None = None,
+    out_dir: Path = DEFAULT_OUT,
+    single_calls: int = 50,
+    batch_rows: int = 1000,
+    log: bool = True,
+) -> dict:
+    """Build the comparison, write it to ``out_dir``, log it (``report`` run) and return it."""
+    import matplotlib.pyplot as plt
+    from tqdm.auto import tqdm
+
+    from entrypoints import data, tracking
+
+    tracking.setup()
+    splits = data.load_splits(source, sample)
+    digests = split_digests(splits)
+    found = find_versions(list(models))
+    missing = [(spec, why) for spec, version, why in found if version is None]
+    rows = [score_version(version, splits, digests, single_calls, batch_rows)
+            for _, version, _ in tqdm([f for f in found if f[1] is not None], desc="scoring models", unit="model")]
+    if not rows:
+        raise LookupError(f"none of {list(models)} is registered; train a model first")
+    args = f"--source {source} --sample {sample if sample is not None else 'none'} --models {','.join(models)}"
+    meta = {"generated_at": dt.datetime.now(dt.UTC).strftime("%Y-%m-%d %H:%M UTC"), "command_args": args,
+            "machine": f"{platform.machine()}, {os.cpu_count()} CPU cores", "source": source, "sample": sample,
+            "split_rows": ", ".join(f"{n} {len(f):,}" for n, f in splits.items() if n != "train"),
+            "single_calls": single_calls, "batch_rows": batch_rows}
+    out_dir = Path(out_dir)
+    out_dir.mkdir(parents=True, exist_ok=True)
+    (out_dir / "comparison.md").write_text(to_markdown(rows, missing, meta), encoding="utf-8")
+    result = {"meta": meta, "models": rows, "missing": [{"spec": s, "why": w} for s, w in missing]}
+    (out_dir / "comparison.json").write_text(json.dumps(result, indent=2), encoding="utf-8")
+    for name, fig in (("comparison_quality.png", plot_quality(rows)), ("comparison_cost.png", plot_cost(rows))):
+        fig.savefig(out_dir / name, dpi=110)
+        plt.close(fig)
+    if log:
+        _log(out_dir, rows)
+    return result
+
+
+def _log(out_dir: Path, rows: list[dict]) -> None:
+    import mlflow
+
+    from entrypoints import tracking
+
+    with tracking.start_run(run_name="report"):
+        for name in ("comparison.md", "comparison.json", "comparison_quality.png", "comparison_cost.png"):
+            mlflow.log_artifact(str(out_dir / name), "comparison")
+        mlflow.log_params({f"version_{r['approach']}": r["version"] for r in rows})
+
+
+def main(argv: list[str] | None = None) -> int:
+    from entrypoints import cli, data
+
+    parser = argparse.ArgumentParser(prog="python -m entrypoints.report", description=__doc__,
+                                     formatter_class=argparse.RawDescriptionHelpFormatter)
+    parser.add_argument("--models", type=cli.words, default=list(DEFAULT_MODELS),
+                        help="versions to compare: aliases (best-simple, production), numbers, approach:<name>, "
+                             "latest; comma-separated (default: %(default)s)")
+    parser.add_argument("--source", default="bundled", help="data the models are scored on (as in training)")
+    parser.add_argument("--sample", type=cli.optional_int, default=None,
+                        help="the --sample the models were trained with (same split); default: all rows")
+    parser.add_argument("--out", type=Path, default=DEFAULT_OUT, help="folder for the files (default: docs/results)")
+    parser.add_argument("--single-calls", type=cli.whole, default=50, help="single-tweet calls timed per model")
+    parser.add_argument("--batch-rows", type=cli.whole, default=1000, help="tweets in the timed batch call")
+    parser.add_argument("--no-log", action="store_true", help="write the files only, log no MLflow run")
+    args = parser.parse_args(argv)
+    try:
+        result = run(args.models, args.source, args.sample, args.out, args.single_calls, args.batch_rows,
+                     not args.no_log)
+    except (data.DataUnavailable, LookupError) as e:
+        print(f"error: {e}", file=sys.stderr)
+        return 2
+    print(to_table(result["models"]).map(_fmt).to_string())
+    for item in result["missing"]:
+        print(f"{item['spec']}: {item['why']}")
+    print(f"written to {args.out}/comparison.md, .json and comparison_*.png")
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())

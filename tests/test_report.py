@@ -1,0 +1,75 @@
+"""The report command: a comparison built from real registered versions, on the same splits."""
+
+from __future__ import annotations
+
+import json
+
+import numpy as np
+import pytest
+
+from entrypoints import config, report
+from tests.conftest import SMALL_SAMPLE
+
+PNG = b"\x89PNG\r\n\x1a\n"
+
+
+@pytest.fixture(scope="module")
+def comparison(simple_version, transformer_version, tmp_path_factory):
+    out = tmp_path_factory.mktemp("results")
+    result = report.run([str(simple_version), str(transformer_version), "999"], "bundled", SMALL_SAMPLE, out,
+                        single_calls=5, batch_rows=50)
+    return result, out
+
+
+def test_report_rows_come_from_the_registered_runs(comparison, simple_version, transformer_version):
+    from mlflow.tracking import MlflowClient
+
+    result, _ = comparison
+    rows = {r["approach"]: r for r in result["models"]}
+    assert [(r["approach"], r["version"]) for r in result["models"]] == [
+        ("simple", simple_version), ("transformer", transformer_version)]
+    client = MlflowClient()
+    tf = rows["transformer"]
+    run = client.get_run(tf["run_id"])
+    # The transformer was trained on this very split: the report's recomputation through the
+    # registered pyfunc reproduces what the training stage logged, on every split.
+    assert tf["trained_on_same_split"] == "yes"
+    for split in report.SPLIT_NAMES:
+        for metric in report.QUALITY:
+            assert tf[f"{split}_{metric}"] == pytest.approx(run.data.metrics[f"{split}_{metric}"], abs=1e-6)
+    assert tf["training_seconds"] == run.data.metrics["training_seconds"]
+    for r in rows.values():
+        mv = client.get_model_version(config.MODEL_NAME, str(r["version"]))
+        assert r["model_size_mb"] == pytest.approx(float(mv.tags["model_size_mb"]))
+        assert r["trained_on_same_split"] in ("yes", "no")
+        assert 0 < r["latency_single_ms_p50"] <= r["latency_single_ms_p95"]
+        assert np.isfinite(r["batch_tweets_per_second"]) and r["batch_tweets_per_second"] > 0
+    assert rows["transformer"]["model_size_mb"] > 10 * rows["simple"]["model_size_mb"]
+    assert result["missing"][0]["spec"] == "999"
+
+
+def test_report_writes_table_json_charts_and_logs_them(comparison, transformer_version):
+    import mlflow
+    from mlflow.tracking import MlflowClient
+
+    result, out = comparison
+    markdown = (out / "comparison.md").read_text()
+    assert f"transformer (v{transformer_version})" in markdown and "`999`: not registered" in markdown
+    sts_accuracy = result["models"][1]["sts_test_accuracy"]
+    assert f"| sts_test: accuracy | {result['models'][0]['sts_test_accuracy']:.4f} | {sts_accuracy:.4f} |" in markdown
+    assert json.loads((out / "comparison.json").read_text()) == json.loads(json.dumps(result))
+    for name in ("comparison_quality.png", "comparison_cost.png"):
+        data = (out / name).read_bytes()
+        assert data.startswith(PNG) and len(data) > 10_000
+    runs = mlflow.search_runs(experiment_names=[config.EXPERIMENT_NAME], filter_string="tags.stage = 'report'",
+                              output_format="list")
+    assert runs, "no report run logged"
+    logged = {a.path for a in MlflowClient().list_artifacts(runs[0].info.run_id, "comparison")}
+    assert {"comparison/comparison.md", "comparison/comparison.json", "comparison/comparison_quality.png"} <= logged
+
+
+def test_report_command_fails_clearly_when_nothing_is_registered(tmp_path, capsys):
+    assert report.main(["--models", "998,approach:nothing", "--sample", "300", "--out", str(tmp_path),
+                        "--no-log"]) == 2
+    assert "none of ['998', 'approach:nothing'] is registered" in capsys.readouterr().err
+    assert not (tmp_path / "comparison.md").exists()
