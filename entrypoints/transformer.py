@@ -181,8 +181,9 @@ def fine_tune(
 
 
 class CurveLogger:
-    """The learning curve: training loss, and accuracy/ROC AUC (threshold 0.5) on a fixed
-    validation subset and on STS-Test, logged with their step and kept for the plot."""
+    """The learning curve: training loss, and accuracy/ROC AUC on a fixed validation subset and on
+    STS-Test (at the threshold that maximises negative F1 on the subset, as in the final
+    evaluation), logged with their step and kept for the plot."""
 
     def __init__(self, model, tokenizer, splits: data.Splits, settings: Settings, validation_rows: int):
         from pyfunc.transformer import negative_probability
@@ -196,8 +197,11 @@ class CurveLogger:
     def __call__(self, step: int, train_loss: float) -> None:
         self.model.eval()
         point = {"train_loss": train_loss}
-        for name, (texts, y) in self.sets.items():
-            m = evaluate.compute_metrics(y, self.score(texts), 0.5)
+        scores = {name: self.score(texts) for name, (texts, _) in self.sets.items()}
+        y_val = self.sets["validation_subset"][1]
+        threshold = evaluate.choose_threshold(y_val, scores["validation_subset"])  # as the final evaluation does
+        for name, (_, y) in self.sets.items():
+            m = evaluate.compute_metrics(y, scores[name], threshold)
             point[f"curve_{name}_accuracy"] = m["accuracy"]
             point[f"curve_{name}_roc_auc"] = m["roc_auc"]
         mlflow.log_metrics({**point, "tweets_seen": step * self.settings.batch_size}, step=step)
@@ -216,7 +220,8 @@ class CurveLogger:
         left.set(xlabel="training step", ylabel="mean cross-entropy since last point", title="Training loss")
         for name in self.sets:
             right.plot(steps, [p[f"curve_{name}_accuracy"] for p in self.points], "o-", label=name)
-        right.set(xlabel="training step", ylabel="accuracy (threshold 0.5)", title="Accuracy against training steps")
+        right.set(xlabel="training step", ylabel="accuracy (threshold chosen on the validation subset)",
+                  title="Accuracy against training steps")
         right.grid(alpha=0.3)
         right.legend()
         fig.suptitle(title)
