@@ -1,4 +1,8 @@
-"""The main pipeline (what `make demo` runs): data -> simple model -> promotion gate.
+"""The main pipeline (what `make demo` runs): data -> simple model -> deep model -> promotion gate.
+
+The deep model is trained with its default configuration (the best of the sweep, see
+``config.DEEP_DEFAULT_*``); the promotion gate then sees each new version in turn, so the deep
+model becomes ``production`` only if it beats the simple one on validation within the budget.
 
 Each step is a nested run of one parent run, so the MLflow UI shows the whole pipeline together.
 Steps can be skipped (``--steps``) and each is also its own entry point (`mlflow run . -e <step>`).
@@ -14,12 +18,12 @@ import mlflow
 
 from entrypoints import cli, config, data, tracking
 
-STEPS = ("data", "simple", "promote")
+STEPS = ("data", "simple", "deep", "promote")
 
 
 def run(steps: list[str], source: str = "bundled", sample: int | None = None) -> dict[str, object]:
     """Run the named steps in order; return what each produced (versions, decisions)."""
-    from entrypoints import promote, simple
+    from entrypoints import deep, promote, simple
 
     unknown = set(steps) - set(STEPS)
     if unknown:
@@ -43,6 +47,10 @@ def run(steps: list[str], source: str = "bundled", sample: int | None = None) ->
                     version = simple.run(source, sample)
                     candidates.append(version)
                     results["simple"] = version
+                elif step == "deep":
+                    version = deep.run(source, sample)
+                    candidates.append(version)
+                    results["deep"] = version
                 elif step == "promote":
                     results["promote"] = [promote.run(str(v), source=source, sample=sample) for v in candidates]
             mlflow.log_metric(f"{step}_seconds", time.perf_counter() - start)

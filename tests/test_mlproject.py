@@ -32,12 +32,17 @@ def test_main_entry_point_trains_registers_and_promotes(fresh_store):
     result = mlflow_cli(fresh_store, "run", ".", "-e", "main", "--env-manager", "local",
                         "--experiment-name", config.EXPERIMENT_NAME, "-P", "sample=2000")
     assert result.returncode == 0, result.stdout[-3000:] + result.stderr[-3000:]
-    assert "PROMOTED to production" in result.stdout
     client = MlflowClient(fresh_store["MLFLOW_TRACKING_URI"])
-    production = client.get_model_version_by_alias(config.MODEL_NAME, config.PRODUCTION_ALIAS)
-    assert production.tags[config.APPROACH_TAG] == "simple"
+    versions = {int(v.version): v.tags[config.APPROACH_TAG] for v in client.search_model_versions(
+        f"name='{config.MODEL_NAME}'")}
+    assert versions == {1: "simple", 2: "deep"}
+    # the simple model is promoted first (nothing in production); the deep one only if it beats it
+    assert "version 1: PROMOTED to production" in result.stdout
+    production = int(client.get_model_version_by_alias(config.MODEL_NAME, config.PRODUCTION_ALIAS).version)
+    assert production == (2 if "version 2: PROMOTED to production" in result.stdout else 1)
+    assert "version 2: NOT promoted" in result.stdout or production == 2
     runs = client.search_runs([client.get_experiment_by_name(config.EXPERIMENT_NAME).experiment_id])
-    assert {r.data.tags.get("stage") for r in runs} >= {"data", "simple", "promote"}
+    assert {r.data.tags.get("stage") for r in runs} >= {"data", "simple", "deep", "promote"}
 
 
 def test_entry_point_with_a_bad_parameter_fails_with_a_message(fresh_store):
