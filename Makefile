@@ -7,7 +7,7 @@ export MLFLOW_TRACKING_URI ?= sqlite:///$(CURDIR)/mlflow.db
 export PATH := $(BIN):$(PATH)
 export TF_CPP_MIN_LOG_LEVEL ?= 2
 
-.PHONY: help install demo train serve ui test lint clean ui-app test-deps image
+.PHONY: help install demo train serve ui test lint clean report ui-app test-deps image
 
 help:  ## list the targets
 	@grep -hE '^[a-z-]+:.*## ' $(MAKEFILE_LIST) | awk -F':.*## ' '{printf "  make %-10s %s\n", $$1, $$2}'
@@ -41,6 +41,11 @@ ui-app: install  ## the Gradio front-end on 127.0.0.1:7860 (API: AIRPARADIS_API_
 
 test-deps:  ## system packages the tests need (Debian's Chromium for the browser test)
 	test -x /usr/bin/chromium || (apt-get update && DEBIAN_FRONTEND=noninteractive apt-get install -y chromium)
+
+report: install  ## compare the approaches, time the served production model, render docs/ from the figures
+	$(BIN)/python -m entrypoints.report
+	$(BIN)/python -m benchmarks.serving_latency --model production
+	$(BIN)/python -m entrypoints.publish
 
 lint: install  ## ruff
 	$(BIN)/ruff check .

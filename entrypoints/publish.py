@@ -41,8 +41,7 @@ def figures(comparison: Path = COMPARISON, benchmarks: Path = BENCHMARKS) -> dic
     values: dict[str, str] = {}
     if comparison.exists():
         report = json.loads(comparison.read_text(encoding="utf-8"))
-        values["report_generated_at"] = report["meta"]["generated_at"]
-        values["report_machine"] = report["meta"]["machine"]
+        values.update({f"report_{k}": _fmt(v) for k, v in report["meta"].items() if v is not None})
         for row in report["models"]:
             for key, value in row.items():
                 values[f"{row['approach']}_{key}"] = _fmt(value)
