@@ -38,6 +38,7 @@ from pyfunc.transformer import WEIGHTS_ARTIFACT, TransformerModel
 
 ID2LABEL = {0: "not_negative", 1: "negative"}
 CHUNK_BATCHES = 50  # batches drawn together and grouped by length
+CURVE_THRESHOLD_TAG = "curve_threshold"  # how the learning curve's accuracy threshold is chosen
 
 
 class ModelUnavailable(RuntimeError):
@@ -319,6 +320,7 @@ def run(
     with tracking.start_run(run_name="transformer") as active:
         mlflow.set_tag(config.APPROACH_TAG, "transformer")
         mlflow.set_tag("base_model_location", resolve_base_model(base_model))
+        mlflow.set_tag(CURVE_THRESHOLD_TAG, "best negative F1 on the validation subset")
         data.log_datasets(splits)
         mlflow.log_params({"base_model": base_model, **dataclasses.asdict(settings), "quantize": quantize,
                            "train_rows": len(splits.train),

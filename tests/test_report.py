@@ -58,7 +58,11 @@ def test_report_writes_table_json_charts_and_logs_them(comparison, transformer_v
     sts_accuracy = result["models"][1]["sts_test_accuracy"]
     assert f"| sts_test: accuracy | {result['models'][0]['sts_test_accuracy']:.4f} | {sts_accuracy:.4f} |" in markdown
     assert json.loads((out / "comparison.json").read_text()) == json.loads(json.dumps(result))
-    for name in ("comparison_quality.png", "comparison_cost.png"):
+    curve = result["curves"][f"transformer (v{transformer_version})"]
+    assert [p["step"] for p in curve["points"]] == [2, 4] and "validation subset" in curve["threshold"]
+    assert f"| 4 | {curve['points'][1]['train_loss']:.4f} |" in markdown
+    assert list(result["curves"]) == [f"transformer (v{transformer_version})"]  # the simple model has no curve
+    for name in ("comparison_quality.png", "comparison_cost.png", "comparison_curves.png"):
         data = (out / name).read_bytes()
         assert data.startswith(PNG) and len(data) > 10_000
     runs = mlflow.search_runs(experiment_names=[config.EXPERIMENT_NAME], filter_string="tags.stage = 'report'",
