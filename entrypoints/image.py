@@ -7,9 +7,13 @@ engine needed), hardened for the free Azure App Service plan, and check what it 
 * runs the hardened API (``pyfunc/serving.py``, shipped in the model's own code) instead of
   MLflow's nginx + uvicorn pair, on port 8080 (``WEBSITES_PORT``), one worker (``WEB_CONCURRENCY``);
 * drops the nginx install (not used; the body size limit is the API's own);
+* installs ``mlflow-skinny`` instead of the full ``mlflow`` (same version: the scoring server and
+  pyfunc loading are in it; the tracking server's pyarrow, scipy, matplotlib, sqlalchemy, flask...
+  are not needed to serve), unless ``--full-mlflow``;
 * refuses a model whose requirements carry a forbidden package (tensorflow, torch: GB-sized) or
   one logged before ``pyfunc/serving.py`` existed;
-* writes ``image-manifest.json`` (model URI, version, requirements, sizes) next to the Dockerfile.
+* writes ``image-manifest.json`` (model URI, requirements, sizes) next to the Dockerfile, and keeps
+  MLflow's original as ``Dockerfile.mlflow`` for comparison.
 
 ``make image`` runs it for ``models:/air-paradis-sentiment@production`` into ``build/image``;
 CD builds that folder with docker/build-push-action.
@@ -80,12 +84,25 @@ def forbidden_in(model_dir: Path) -> list[str]:
     return bad
 
 
-def harden_dockerfile(text: str) -> str:
-    """MLflow's Dockerfile with the hardened API as entry point and without nginx."""
+_MLFLOW_PIN = re.compile(r"^mlflow(\[[^\]]*\])?(==[\w.]+)$")
+
+
+def slim_requirements(model_dir: Path) -> None:
+    """``mlflow==X`` -> ``mlflow-skinny==X`` in the build context's copy of the model requirements."""
+    path = model_dir / "requirements.txt"
+    lines = [_MLFLOW_PIN.sub(r"mlflow-skinny\2", line.strip()) for line in path.read_text().splitlines()]
+    path.write_text("\n".join(lines) + "\n")
+
+
+def harden_dockerfile(text: str, slim: bool = True) -> str:
+    """MLflow's Dockerfile with the hardened API as entry point, without nginx and, if ``slim``,
+    with ``mlflow-skinny`` instead of ``mlflow``."""
     lines = []
     for line in text.splitlines():
         if "apt-get install" in line and "nginx" in line:
             continue
+        if slim and re.fullmatch(r"RUN pip install mlflow==[\w.]+", line.strip()):
+            line = line.replace("pip install mlflow==", "pip install mlflow-skinny==")
         if line.startswith("ENTRYPOINT"):
             lines += ["# The hardened API (pyfunc/serving.py) in front of MLflow's scoring server", *RUNTIME_ENV]
             line = ENTRYPOINT
@@ -95,8 +112,9 @@ def harden_dockerfile(text: str) -> str:
     return "\n".join(lines) + "\n"
 
 
-def generate(model_uri: str = DEFAULT_MODEL, output: Path = DEFAULT_OUTPUT) -> Manifest:
-    """Generate, harden and check the build context of ``model_uri`` in ``output`` (replaced)."""
+def generate(model_uri: str = DEFAULT_MODEL, output: Path = DEFAULT_OUTPUT, slim: bool = True) -> Manifest:
+    """Generate, harden and check the build context of ``model_uri`` in ``output`` (replaced);
+    ``slim``: serve with ``mlflow-skinny`` instead of the full ``mlflow`` (same version)."""
     from entrypoints.registry import directory_mb
 
     output = Path(output)
@@ -116,7 +134,10 @@ def generate(model_uri: str = DEFAULT_MODEL, output: Path = DEFAULT_OUTPUT) -> M
                          "log the model again with the current pyfunc/")
     dockerfile = output / "Dockerfile"
     original = dockerfile.read_text()
-    dockerfile.write_text(harden_dockerfile(original))
+    (output / "Dockerfile.mlflow").write_text(original)  # MLflow's own, kept for comparison (not built)
+    dockerfile.write_text(harden_dockerfile(original, slim))
+    if slim:
+        slim_requirements(model_dir)
     base = next(line.split()[1] for line in original.splitlines() if line.startswith("FROM"))
     manifest = Manifest(model_uri, read_requirements(model_dir), round(directory_mb(model_dir), 3),
                         round(directory_mb(output), 3), base, ENTRYPOINT)
@@ -130,9 +151,11 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--model", default=DEFAULT_MODEL, help=f"model URI (default {DEFAULT_MODEL})")
     parser.add_argument("--output", type=Path, default=DEFAULT_OUTPUT,
                         help="build context folder, replaced (default build/image)")
+    parser.add_argument("--full-mlflow", action="store_true",
+                        help="install the full mlflow package (MLflow's default) instead of mlflow-skinny")
     args = parser.parse_args(argv)
     try:
-        manifest = generate(args.model, args.output)
+        manifest = generate(args.model, args.output, slim=not args.full_mlflow)
     except ImageError as e:
         print(f"error: {e}", file=sys.stderr)
         return 2

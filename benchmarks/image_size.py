@@ -1,0 +1,115 @@
+"""Size of the serving image's Python layer, measured without a Docker engine.
+
+Generates the build context of a model (``entrypoints.image``, as ``make image``), then replays the
+image's two install steps in a fresh virtualenv (``pip install mlflow==<pin>`` from the Dockerfile,
+then the model's ``requirements.txt``, as MLflow's ``_install_pyfunc_deps`` does) and measures what
+they install: total size, the largest distributions, and that no forbidden package came in; then it
+runs the image's entry point with those packages only and sends it a request.
+
+    python benchmarks/image_size.py --model models:/air-paradis-sentiment@production
+
+Prints the figures and writes benchmarks/results/image_size.json (needs the package registry).
+The image adds the python:3.11.7-slim base, not measured here (no Docker engine).
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import re
+import subprocess
+import sys
+import tempfile
+import time
+import venv
+from pathlib import Path
+
+ROOT = Path(__file__).resolve().parent.parent
+sys.path.insert(0, str(ROOT))
+
+from entrypoints import config, image  # noqa: E402
+
+RESULTS = ROOT / "benchmarks" / "results" / "image_size.json"
+SIZES = """
+import importlib.metadata as m, json, os
+out = {}
+for d in m.distributions():
+    files = [f.locate() for f in (d.files or [])]
+    out[d.metadata["Name"].lower()] = sum(os.path.getsize(f) for f in files if os.path.isfile(f))
+print(json.dumps(out))
+"""
+
+
+def pip(python: Path, *args: str) -> None:
+    subprocess.run([str(python), "-m", "pip", "install", "-q", "--disable-pip-version-check", *args], check=True)
+
+
+def serve_check(python: Path, model_dir: Path) -> dict:
+    """Run the image's entry point with the installed packages only (PYTHONPATH = the model's code,
+    as in the image) and send one valid and one bad request."""
+    import requests
+
+    from tests.servers import free_port, serve_process
+
+    entry = json.loads(image.ENTRYPOINT.split("ENTRYPOINT", 1)[1])
+    port = free_port()
+    entry[0], entry[entry.index("--host") + 1], entry[entry.index("--port") + 1] = str(python), "127.0.0.1", str(port)
+    env = {"PATH": "/usr/bin:/bin", "PYTHONPATH": str(model_dir / "code"), "__pyfunc_model_path__": str(model_dir)}
+    with serve_process(entry, env, port, timeout=300, cwd=model_dir.parent) as url:
+        good = requests.post(f"{url}/invocations", json={"dataframe_records": [{"text": "lost my bag again"}]},
+                             timeout=60)
+        bad = requests.post(f"{url}/invocations", data=b"{}", timeout=60)
+    return {"valid_request": good.status_code, "prediction": good.json(), "no_content_type": bad.status_code}
+
+
+def measure(model_uri: str, workdir: Path, slim: bool = True) -> dict:
+    manifest = image.generate(model_uri, workdir / "context", slim=slim)
+    dockerfile = (workdir / "context" / "Dockerfile").read_text()
+    mlflow_pin = re.search(r"RUN pip install (mlflow(?:-skinny)?==[\w.]+)", dockerfile).group(1)
+    env_dir = workdir / "venv"
+    venv.create(env_dir, with_pip=True)
+    python = env_dir / "bin" / "python"
+    start = time.perf_counter()
+    pip(python, mlflow_pin)
+    pip(python, "-r", str(workdir / "context" / "model_dir" / "requirements.txt"))
+    install_s = time.perf_counter() - start
+    served = serve_check(python, workdir / "context" / "model_dir")
+    sizes = json.loads(subprocess.run([str(python), "-c", SIZES], capture_output=True, text=True, check=True).stdout)
+    site = next(env_dir.glob("lib/python*/site-packages"))
+    total = sum(f.stat().st_size for f in site.rglob("*") if f.is_file())
+    largest = sorted(sizes.items(), key=lambda kv: -kv[1])[:12]
+    forbidden = [d for d in sizes if any(d.startswith(p) for p in config.BUDGET.forbidden_requirements)]
+    return {
+        "model_uri": model_uri,
+        "model_requirements": manifest.requirements,
+        "model_mb": manifest.model_mb,
+        "mlflow_package": mlflow_pin,
+        "base_image": manifest.base_image,
+        "python_packages_mb": round(total / 1e6, 1),
+        "distributions": len(sizes),
+        "largest_mb": {name: round(size / 1e6, 1) for name, size in largest},
+        "forbidden_installed": forbidden,
+        "install_seconds": round(install_s, 1),
+        "serves": served,
+        "python": sys.version.split()[0],
+    }
+
+
+def main(argv: list[str] | None = None) -> int:
+    parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+    parser.add_argument("--model", default=image.DEFAULT_MODEL, help=f"model URI (default {image.DEFAULT_MODEL})")
+    parser.add_argument("--full-mlflow", action="store_true", help="measure with the full mlflow package")
+    parser.add_argument("--output", type=Path, default=RESULTS, help="JSON file written (default %(default)s)")
+    args = parser.parse_args(argv)
+    with tempfile.TemporaryDirectory(prefix="image-size-") as tmp:
+        result = measure(args.model, Path(tmp), slim=not args.full_mlflow)
+    args.output.parent.mkdir(parents=True, exist_ok=True)
+    args.output.write_text(json.dumps(result, indent=2) + "\n")
+    print(json.dumps(result, indent=2))
+    print(f"python layer: {result['python_packages_mb']} MB in {result['distributions']} distributions "
+          f"(+ model {result['model_mb']} MB + {result['base_image']}); written to {args.output}")
+    return 1 if result["forbidden_installed"] or result["serves"]["valid_request"] != 200 else 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())
