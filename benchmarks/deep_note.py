@@ -25,9 +25,9 @@ SPLITS = ("validation", "test", "sts_test")
 TARGET_STS_ACCURACY = 0.864  # dos Santos and Gatti (2014), character-level CNN
 
 
-def markdown_table(frame: pd.DataFrame, index: bool = False) -> str:
-    """A GitHub markdown table (no extra dependency)."""
-    frame = frame.reset_index() if index else frame
+def markdown_table(frame: pd.DataFrame, index: str | None = None) -> str:
+    """A GitHub markdown table (no extra dependency); ``index`` names the index column to show."""
+    frame = frame.rename_axis(index).reset_index() if index else frame
     rows = [[f"{v:.4f}" if isinstance(v, float) else str(v) for v in row] for row in frame.itertuples(index=False)]
     header = [str(c) for c in frame.columns]
     return "\n".join("| " + " | ".join(r) + " |" for r in [header, ["---"] * len(header), *rows])
@@ -66,6 +66,7 @@ def collect(spec: str) -> dict:
 
 def render(result: dict, serving: dict | None) -> str:
     cfg, d = result["configuration"], result["deployed_tflite_metrics"]
+    settings = {k: v for k, v in result["settings"].items() if v is not None}
     lines = [
         "# Deep model: Keras on word embeddings, deployed as TensorFlow Lite",
         "",
@@ -80,7 +81,7 @@ def render(result: dict, serving: dict | None) -> str:
         ".venv/bin/python -m benchmarks.deep_note --model best-deep                         # this note",
         "```",
         "",
-        f"Settings: {json.dumps(result['settings'])}. Sweep time: {result['sweep_minutes'] or 0:.1f} min; "
+        f"Settings: {json.dumps(settings)}. Sweep time: {result['sweep_minutes'] or 0:.1f} min; "
         f"not run for lack of budget: {result['skipped'] or 'none'}.",
         "",
         "## Every embedding x architecture (Keras, threshold chosen on validation)",
@@ -92,7 +93,7 @@ def render(result: dict, serving: dict | None) -> str:
         "",
         f"## Deployed: {cfg['embedding']} x {cfg['architecture']} (the TFLite file, as served)",
         "",
-        markdown_table(pd.DataFrame(d).T, index=True),
+        markdown_table(pd.DataFrame(d).T, index="split"),
         "",
         f"STS-Test accuracy {d['sts_test']['accuracy']:.4f} against the published {TARGET_STS_ACCURACY} "
         f"(gap {TARGET_STS_ACCURACY - d['sts_test']['accuracy']:+.4f}).",
@@ -105,8 +106,9 @@ def render(result: dict, serving: dict | None) -> str:
     ]
     if serving:
         latency = pd.DataFrame(serving["latency"]).T[["p50_ms", "p95_ms", "p99_ms", "calls"]].round(2)
+        latency["calls"] = latency["calls"].astype(int)
         lines += ["", f"## Serving ({serving['machine']}, model {serving['model']})", "",
-                  markdown_table(latency, index=True)]
+                  markdown_table(latency, index="measure")]
         if "serving_environment" in serving:
             env = serving["serving_environment"]
             heavy = env["heavy_packages"] or "none"

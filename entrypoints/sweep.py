@@ -14,6 +14,7 @@ import itertools
 import sys
 import tempfile
 import time
+from dataclasses import asdict
 from pathlib import Path
 
 import mlflow
@@ -110,7 +111,8 @@ def sweep(
     with tracking.start_run(run_name="deep-sweep"):
         mlflow.set_tag(config.APPROACH_TAG, "deep")
         deep.log_new_params({"budget_minutes": budget_minutes, "selection_metric": metric,
-                           "grid_embeddings": ",".join(embedding_kinds), "grid_architectures": ",".join(architectures)})
+                           "grid_embeddings": ",".join(embedding_kinds), "grid_architectures": ",".join(architectures),
+                           **asdict(settings)})
         data.log_datasets(splits)
         prepared = deep.prepare(splits, settings)
         mlflow.log_metrics(prepared.oov)
