@@ -16,7 +16,9 @@ ROOT = Path(__file__).resolve().parent.parent
 
 @pytest.fixture
 def fresh_store(tmp_path):
-    env = {**os.environ, "MLFLOW_TRACKING_URI": f"sqlite:///{tmp_path / 'mlflow.db'}",
+    # mlflow.set_experiment() in this process exports MLFLOW_EXPERIMENT_ID: the child must not inherit it
+    inherited = {k: v for k, v in os.environ.items() if not k.startswith(("MLFLOW_EXPERIMENT", "MLFLOW_RUN_ID"))}
+    env = {**inherited, "MLFLOW_TRACKING_URI": f"sqlite:///{tmp_path / 'mlflow.db'}",
            "AIRPARADIS_ARTIFACT_ROOT": (tmp_path / "artifacts").as_uri(),
            "PATH": f"{Path(sys.executable).parent}{os.pathsep}{os.environ['PATH']}"}
     return env
