@@ -26,21 +26,8 @@ def mlflow_serve(model_uri: str, tracking_uri: str | None = None, timeout: float
     env = serve_env(**(extra_env or {}))
     if tracking_uri:
         env["MLFLOW_TRACKING_URI"] = tracking_uri
-    log = Path(os.environ.get("TMPDIR", "/tmp")) / f"mlflow-serve-{port}.log"
-    cmd = serve_command(model_uri, "127.0.0.1", port)
-    with log.open("wb") as out:
-        proc = subprocess.Popen(cmd, env=env, stdout=out, stderr=subprocess.STDOUT, start_new_session=True)
-    url = f"http://127.0.0.1:{port}"
-    try:
-        wait_ready(url, proc, timeout, log)
+    with serve_process(serve_command(model_uri, "127.0.0.1", port), env, port, timeout) as url:
         yield url
-    finally:
-        with contextlib.suppress(ProcessLookupError):
-            os.killpg(proc.pid, 15)
-        try:
-            proc.wait(timeout=20)
-        except subprocess.TimeoutExpired:
-            os.killpg(proc.pid, 9)
 
 
 @contextlib.contextmanager
