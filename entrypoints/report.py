@@ -133,7 +133,32 @@ def score_version(version: int, splits, digests: dict[str, str], single_calls: i
     row["model_size_mb"] = float(mv.tags.get("model_size_mb") or run.data.metrics.get("model_size_mb", np.nan))
     row["training_seconds"] = float(run.data.metrics.get("training_seconds", np.nan))
     row.update(measure_latency(proba, splits.test.text.tolist(), single_calls, batch_rows))
+    forms = {form: {k: run.data.metrics.get(f"form_{form}_{k}", np.nan) for k in FORM_METRICS}
+             for form in ("fp32", "int8") if f"form_{form}_validation_accuracy" in run.data.metrics}
+    if forms:
+        row["forms"] = {"chosen": run.data.params.get("quantization", "?"), **forms}
     return row
+
+
+FORM_METRICS = ("validation_accuracy", "validation_f1_negative", "sts_test_accuracy", "sts_test_roc_auc",
+                "latency_single_ms_p50")
+
+
+def forms_markdown(rows: list[dict]) -> list[str]:
+    """The served forms a training stage measured (transformer: float32 against dynamic int8)."""
+    lines = ["", "## CPU forms measured by the training stage", "",
+             "Each form scored by its own pyfunc on validation and STS-Test (threshold chosen on validation), "
+             "and its single-tweet latency in the training process (`form_*` metrics of the run); the stage keeps "
+             "int8 when it loses at most 0.5 accuracy point on validation.", "",
+             "| model | form | kept | " + " | ".join(f.replace("_", " ") for f in FORM_METRICS) + " |",
+             "|---|---|---|" + "---:|" * len(FORM_METRICS)]
+    for r in rows:
+        for form in ("fp32", "int8"):
+            if form in r.get("forms", {}):
+                kept = "yes" if r["forms"]["chosen"] == form else "no"
+                values = " | ".join(_fmt(float(r["forms"][form][k])) for k in FORM_METRICS)
+                lines.append(f"| {r['approach']} (v{r['version']}) | {form} | {kept} | {values} |")
+    return lines if len(lines) > 6 else []
 
 
 CURVE_METRICS = ("train_loss", "curve_validation_subset_accuracy", "curve_sts_test_accuracy", "curve_sts_test_roc_auc")
@@ -253,6 +278,7 @@ def to_markdown(rows: list[dict], missing: list[tuple[str, str]], meta: dict, cu
     for spec, why in missing:
         lines.append(f"\n`{spec}`: {why}.")
     lines += ["", "![quality](comparison_quality.png)", "", "![cost](comparison_cost.png)", ""]
+    lines += forms_markdown(rows)
     if curves:
         lines += curves_markdown(curves)
     return "\n".join(lines)

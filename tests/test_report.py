@@ -38,6 +38,9 @@ def test_report_rows_come_from_the_registered_runs(comparison, simple_version, t
         for metric in report.QUALITY:
             assert tf[f"{split}_{metric}"] == pytest.approx(run.data.metrics[f"{split}_{metric}"], abs=1e-6)
     assert tf["training_seconds"] == run.data.metrics["training_seconds"]
+    assert tf["forms"]["chosen"] == run.data.params["quantization"]
+    assert tf["forms"]["int8"]["sts_test_accuracy"] == run.data.metrics["form_int8_sts_test_accuracy"]
+    assert "forms" not in rows["simple"]
     for r in rows.values():
         mv = client.get_model_version(config.MODEL_NAME, str(r["version"]))
         assert r["model_size_mb"] == pytest.approx(float(mv.tags["model_size_mb"]))
@@ -55,6 +58,7 @@ def test_report_writes_table_json_charts_and_logs_them(comparison, transformer_v
     result, out = comparison
     markdown = (out / "comparison.md").read_text()
     assert f"transformer (v{transformer_version})" in markdown and "`999`: not registered" in markdown
+    assert f"| transformer (v{transformer_version}) | int8 | " in markdown
     sts_accuracy = result["models"][1]["sts_test_accuracy"]
     assert f"| sts_test: accuracy | {result['models'][0]['sts_test_accuracy']:.4f} | {sts_accuracy:.4f} |" in markdown
     assert json.loads((out / "comparison.json").read_text()) == json.loads(json.dumps(result))
