@@ -78,6 +78,9 @@ def test_ci_lints_and_runs_make_test_on_every_push_and_pull_request():
     pinned = re.search(r"ruff==([\d.]+)", runs(ci, r"pip install")[0]["run"]).group(1)
     assert pinned == importlib.metadata.version("ruff"), "CI's ruff differs from the one installed here"
     assert uses(ci, "actions/setup-python")[0]["with"]["python-version"] == "3.11"
+    # the test job runs as root on Debian with Python 3.11, so `make test-deps` can apt-get Chromium
+    (test_job,) = [job for job in ci["jobs"].values() if any(s.get("run") == "make test" for s in job["steps"])]
+    assert re.fullmatch(r"python:3\.11-slim-\w+", test_job["container"])
 
 
 def test_cd_runs_only_after_ci_succeeds_on_main():
