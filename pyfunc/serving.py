@@ -70,7 +70,8 @@ def clean_message(message: str) -> str:
     return message or "bad request"
 
 
-def check_content_type(value: str | None) -> None:
+def check_content_type(value: str | None) -> str:
+    """The request's media type, lower case, if accepted; else :class:`RequestError` (415)."""
     if not value:
         raise RequestError(415, "UNSUPPORTED_MEDIA_TYPE",
                            f"missing Content-Type header; send 'Content-Type: application/json' and {EXAMPLE}")
@@ -79,17 +80,25 @@ def check_content_type(value: str | None) -> None:
         raise RequestError(415, "UNSUPPORTED_MEDIA_TYPE",
                            f"unsupported Content-Type '{clean_message(value)[:80]}'; accepted: "
                            f"{', '.join(ACCEPTED_TYPES)} (UTF-8)")
+    unknown = [p.split("=", 1)[0] for p in params if p and not p.startswith("charset=")]
+    if unknown:
+        raise RequestError(415, "UNSUPPORTED_MEDIA_TYPE", f"unsupported Content-Type parameter(s) "
+                           f"{', '.join(clean_message(u)[:40] for u in unknown)}; only charset=utf-8 is accepted")
     charset = [p.split("=", 1)[1].strip('"') for p in params if p.startswith("charset=")]
     if charset and charset[0] not in ("utf-8", "utf8"):
         raise RequestError(415, "UNSUPPORTED_MEDIA_TYPE", f"unsupported charset '{charset[0][:40]}'; send UTF-8")
+    return media
 
 
-def check_json(body: bytes) -> None:
-    """Refuse a body MLflow would answer badly: not UTF-8, not JSON, not one input envelope."""
+def check_utf8(body: bytes) -> str:
     try:
-        text = body.decode("utf-8")
-    except UnicodeDecodeError as e:
+        return body.decode("utf-8")
+    except UnicodeDecodeError as e:  # MLflow's message would carry the exception's repr: the whole body
         raise RequestError(400, "BAD_REQUEST", f"the body is not valid UTF-8 (byte {e.start})") from None
+
+
+def check_json(text: str) -> None:
+    """Refuse a body MLflow would answer badly: not JSON, not exactly one input envelope, no rows."""
     try:
         payload = json.loads(text)
     except json.JSONDecodeError as e:
@@ -129,13 +138,16 @@ class HardenedApp:
             return await self.app(scope, receive, send)
         try:
             content_type = _header(scope, b"content-type")
-            check_content_type(content_type)
+            media = check_content_type(content_type)
             body = await self._read_body(scope, receive)
-            if content_type.split(";")[0].strip().lower() == "application/json":
-                check_json(body)
+            text = check_utf8(body)
+            if media == "application/json":
+                check_json(text)
         except RequestError as e:
             return await _respond(send, e.status, error_body(e.code, e.message))
-        await self._forward(scope, body, send)
+        # MLflow compares the media type case-sensitively: hand it the normalised one (charset checked)
+        headers = [(k, v) for k, v in scope["headers"] if k.lower() != b"content-type"]
+        await self._forward({**scope, "headers": [*headers, (b"content-type", media.encode())]}, body, send)
 
     async def _read_body(self, scope, receive) -> bytes:
         length = _header(scope, b"content-length")
