@@ -252,3 +252,15 @@ def test_command_lines_reject_unknown_names(capsys):
     with pytest.raises(SystemExit) as exit_sweep:
         sweep.main(["--embeddings", "glove,bert", "--architectures", "cnn"])
     assert exit_sweep.value.code == 2 and "bert" in capsys.readouterr().err
+
+
+@pytest.mark.parametrize("module", ["deep", "sweep"])
+def test_command_lines_explain_their_options(module, capsys):
+    import importlib
+
+    stage = importlib.import_module(f"entrypoints.{module}")
+    with pytest.raises(SystemExit) as exit_help:
+        stage.main(["--help"])
+    out = capsys.readouterr().out
+    assert exit_help.value.code == 0 and "--fine-tune-embedding" in out and "--epochs" in out
+    assert ("--budget-minutes" in out) == (module == "sweep")
