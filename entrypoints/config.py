@@ -51,6 +51,10 @@ class DeploymentBudget:
     max_p99_ms: float = 100.0  # one tweet, in process, on this 2-core machine
     forbidden_requirements: tuple[str, ...] = ("tensorflow", "torch")  # GB-sized images
 
+    def __str__(self) -> str:
+        return (f"size <= {self.max_model_mb:g} MB, single-tweet p99 <= {self.max_p99_ms:g} ms, "
+                f"no {'/'.join(self.forbidden_requirements)}")
+
 
 BUDGET = DeploymentBudget()
 

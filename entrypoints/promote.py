@@ -135,7 +135,7 @@ def run(spec: str = "latest", margin: float = config.PROMOTION_MARGIN, source: s
     decision = decide(candidate, production, margin)
 
     metric = config.PROMOTION_METRIC
-    print(f"\nvalidation set: {len(splits.validation):,} tweets from {source!r}; budget {config.BUDGET}")
+    print(f"\nvalidation set: {len(splits.validation):,} tweets from {source!r}; budget: {config.BUDGET}")
     print(f"{'':5} {'approach':<12} {metric[:8]:>8} {'roc_auc':>8} {'size MB':>9} {'p99 ms':>8}  heavy deps")
     print(_row(candidate, metric) + "   <- candidate")
     if production is not None:
