@@ -81,3 +81,14 @@ def test_report_command_fails_clearly_when_nothing_is_registered(tmp_path, capsy
                         "--no-log"]) == 2
     assert "none of ['998', 'approach:nothing'] is registered" in capsys.readouterr().err
     assert not (tmp_path / "comparison.md").exists()
+
+
+@pytest.mark.parametrize("stage", ["transformer", "report"])
+def test_stage_help_documents_its_options(stage):
+    import subprocess
+    import sys
+
+    result = subprocess.run([sys.executable, "-m", f"entrypoints.{stage}", "--help"], capture_output=True, text=True,
+                            timeout=120, cwd=config.ROOT)
+    assert result.returncode == 0 and "usage:" in result.stdout
+    assert ("--max-steps" if stage == "transformer" else "--models") in result.stdout
