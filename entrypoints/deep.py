@@ -296,6 +296,7 @@ def deploy(trained: Trained, prepared: Prepared, register: bool = True, parity_t
                               min_agreement=min_agreement)
         mlflow.log_metrics(parity)
         mlflow.log_dict(parity, "parity.json")
+        mlflow.log_metric("training_seconds", trained.seconds)  # also on a sweep's run, for the best configuration
         sizes = {f"size_{name}_mb": p.stat().st_size / 1e6 for name, p in
                  (("keras", keras_path), ("tflite_float", float_path), ("tflite_quantised", tflite_path))}
         mlflow.log_metrics(sizes)
