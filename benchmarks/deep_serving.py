@@ -18,30 +18,13 @@ import tempfile
 import time
 from pathlib import Path
 
-import numpy as np
 import pandas as pd
 import requests
-from tqdm.auto import tqdm
 
+from benchmarks.common import timed
 from entrypoints import config, data, registry, tracking
 
 RESULTS = Path(__file__).parent / "results" / "deep_serving.json"
-
-
-def percentiles(seconds: list[float]) -> dict[str, float]:
-    ms = np.asarray(seconds) * 1000
-    return {"p50_ms": float(np.percentile(ms, 50)), "p95_ms": float(np.percentile(ms, 95)),
-            "p99_ms": float(np.percentile(ms, 99)), "calls": len(ms)}
-
-
-def timed(call, repeats: int, desc: str) -> dict[str, float]:
-    call()  # warm-up
-    seconds = []
-    for _ in tqdm(range(repeats), desc=desc, leave=False):
-        start = time.perf_counter()
-        call()
-        seconds.append(time.perf_counter() - start)
-    return percentiles(seconds)
 
 
 def sizes(version: int) -> dict[str, float]:

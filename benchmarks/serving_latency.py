@@ -3,43 +3,28 @@
     .venv/bin/python -m benchmarks.serving_latency --model production --requests 300
 
 Starts ``mlflow models serve`` for the chosen registered version, sends sequential one-tweet
-requests (real validation tweets), prints p50/p95/p99 and writes them to
+requests (real validation tweets, keep-alive), prints p50/p95/p99 and writes them to
 ``benchmarks/results/serving_latency_<approach>.json``.
 """
 
 from __future__ import annotations
 
 import argparse
+import itertools
 import json
+import os
 import platform
-import subprocess
 import time
 from pathlib import Path
 
-import numpy as np
 import requests
 from mlflow.tracking import MlflowClient
-from tqdm.auto import tqdm
 
+from benchmarks.common import timed
 from entrypoints import config, data, registry, tracking
-from entrypoints.serve import serve_command, serve_env, wait_ready
+from tests.servers import mlflow_serve
 
 RESULTS = Path(__file__).parent / "results"
-
-
-def percentiles(ms: list[float]) -> dict[str, float]:
-    return {f"p{q}_ms": round(float(np.percentile(ms, q)), 3) for q in (50, 95, 99)} | {"calls": len(ms)}
-
-
-def measure(url: str, tweets: list[str]) -> list[float]:
-    session = requests.Session()
-    timings = []
-    for tweet in tqdm(tweets, desc="single-tweet requests", unit="req"):
-        start = time.perf_counter()
-        response = session.post(f"{url}/invocations", json={"dataframe_records": [{"text": tweet}]}, timeout=30)
-        timings.append((time.perf_counter() - start) * 1000)
-        response.raise_for_status()
-    return timings
 
 
 def main(argv: list[str] | None = None) -> int:
@@ -47,26 +32,22 @@ def main(argv: list[str] | None = None) -> int:
                                      formatter_class=argparse.RawDescriptionHelpFormatter)
     parser.add_argument("--model", default="production", help="version spec: production, best-simple, 3, latest ...")
     parser.add_argument("--requests", type=int, default=300, help="number of timed requests (default 300)")
-    parser.add_argument("--port", type=int, default=5011, help="port on 127.0.0.1 (default 5011)")
     args = parser.parse_args(argv)
 
     tracking.setup()
     version = registry.resolve_version(args.model)
     approach = MlflowClient().get_model_version(config.MODEL_NAME, str(version)).tags.get(config.APPROACH_TAG, "?")
-    tweets = data.load_splits("bundled").validation.text.tolist()[: args.requests + 10]
-    url = f"http://127.0.0.1:{args.port}"
-    proc = subprocess.Popen(serve_command(f"models:/{config.MODEL_NAME}/{version}", "127.0.0.1", args.port),
-                            env=serve_env(), stdout=subprocess.DEVNULL, stderr=subprocess.STDOUT)
-    try:
-        wait_ready(url, proc, timeout=300)
-        measure(url, tweets[:10])  # warm-up
-        figures = percentiles(measure(url, tweets[10:]))
-    finally:
-        proc.terminate()
-        proc.wait(timeout=30)
+    tweets = itertools.cycle(data.load_splits("bundled").validation.text.tolist())
+    with mlflow_serve(f"models:/{config.MODEL_NAME}/{version}", config.TRACKING_URI) as url, requests.Session() as http:
+        def post() -> None:
+            http.post(f"{url}/invocations", json={"dataframe_records": [{"text": next(tweets)}]},
+                      timeout=30).raise_for_status()
+
+        figures = timed(post, args.requests, "single-tweet requests")
     result = {"model": config.MODEL_NAME, "version": version, "approach": approach, "endpoint": "/invocations",
-              "payload": "one tweet per request, sequential, keep-alive", **figures,
-              "machine": f"{platform.machine()}, {__import__('os').cpu_count()} cores",
+              "payload": "one tweet per request, sequential, keep-alive",
+              **{k: round(v, 3) if isinstance(v, float) else v for k, v in figures.items()},
+              "machine": f"{platform.machine()}, {os.cpu_count()} cores",
               "measured_at": time.strftime("%Y-%m-%dT%H:%M:%SZ", time.gmtime())}
     RESULTS.mkdir(exist_ok=True)
     out = RESULTS / f"serving_latency_{approach}.json"
