@@ -97,11 +97,12 @@ def _maybe_move_best_alias(client: MlflowClient, approach: str, version: int, sc
 
 def resolve_version(spec: str | int) -> int:
     """A model version from ``latest``, a number, an alias (``best-deep``, ``production``),
-    ``approach:<name>`` (that approach's newest version) or a ``models:/name/N`` URI."""
+    ``approach:<name>`` (that approach's newest version) or a ``models:/name/N`` / ``models:/name@alias`` URI."""
     client = MlflowClient()
     spec = str(spec).strip()
-    if spec.startswith("models:/"):
-        spec = spec.rsplit("/", 1)[-1].lstrip("@")
+    if spec.startswith("models:/"):  # models:/name/3 or models:/name@alias
+        tail = spec[len("models:/"):]
+        spec = tail.split("@", 1)[1] if "@" in tail else tail.rsplit("/", 1)[-1]
     if spec.isdigit():
         return int(client.get_model_version(config.MODEL_NAME, spec).version)
     if spec == "latest" or spec.startswith("approach:"):

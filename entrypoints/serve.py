@@ -55,13 +55,12 @@ def curl_example(url: str) -> str:
             f"-d {shlex.quote(json.dumps(EXAMPLE))}")
 
 
-def production_version() -> int:
-    from mlflow.tracking import MlflowClient
-
-    from entrypoints import tracking
+def served_version(model_uri: str) -> int:
+    """The registered version a ``models:/`` URI points at (raises if there is none)."""
+    from entrypoints import registry, tracking
 
     tracking.setup()
-    return int(MlflowClient().get_model_version_by_alias(config.MODEL_NAME, config.PRODUCTION_ALIAS).version)
+    return registry.resolve_version(model_uri)
 
 
 def main(argv: list[str] | None = None) -> int:
@@ -79,10 +78,10 @@ def main(argv: list[str] | None = None) -> int:
     args = parser.parse_args(argv)
 
     try:
-        version = production_version()
+        version = served_version(args.model)
     except Exception as e:  # noqa: BLE001 - any registry problem means: nothing to serve yet
-        print(f"error: no '{config.PRODUCTION_ALIAS}' version of {config.MODEL_NAME} in {config.TRACKING_URI} "
-              f"({e}). Run `make train` first.", file=sys.stderr)
+        print(f"error: {args.model} is not in the registry at {config.TRACKING_URI} ({e}). "
+              "Run `make train` first.", file=sys.stderr)
         return 2
     url = f"http://{args.host}:{args.port}"
     env = serve_env()

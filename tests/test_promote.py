@@ -79,3 +79,13 @@ def test_real_promotions_in_the_registry(own_model_name, simple_version, tmp_pat
 def test_promote_cli_reports_a_missing_model(own_model_name, capsys):
     assert promote.main(["--model", "approach:transformer"]) == 2
     assert "no registered version" in capsys.readouterr().err
+
+
+def test_version_specs_resolve_in_every_form(simple_version):
+    from mlflow.tracking import MlflowClient
+
+    MlflowClient().set_registered_model_alias(config.MODEL_NAME, "spec-test", str(simple_version))
+    for spec in (simple_version, str(simple_version), "spec-test", f"models:/{config.MODEL_NAME}@spec-test",
+                 f"models:/{config.MODEL_NAME}/{simple_version}"):
+        assert registry.resolve_version(spec) == simple_version, spec
+    assert registry.resolve_version("approach:simple") >= simple_version
