@@ -45,7 +45,7 @@ def sizes(version: int) -> dict[str, float]:
 def latency(version: int, tweets: list[str], single: int, batch: int) -> dict[str, dict]:
     import mlflow.pyfunc
 
-    from tests.servers import mlflow_serve
+    from entrypoints.serve import mlflow_serve
 
     uri = f"models:/{config.MODEL_NAME}/{version}"
     model = mlflow.pyfunc.load_model(uri)

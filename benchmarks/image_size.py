@@ -49,7 +49,7 @@ def serve_check(python: Path, model_dir: Path) -> dict:
     as in the image) and send one valid and one bad request."""
     import requests
 
-    from tests.servers import free_port, serve_process
+    from entrypoints.serve import free_port, serve_process
 
     entry = json.loads(image.ENTRYPOINT.split("ENTRYPOINT", 1)[1])
     port = free_port()

@@ -22,7 +22,7 @@ from mlflow.tracking import MlflowClient
 
 from benchmarks.common import timed
 from entrypoints import config, data, registry, tracking
-from tests.servers import mlflow_serve
+from entrypoints.serve import mlflow_serve
 
 RESULTS = Path(__file__).parent / "results"
 
