@@ -17,14 +17,17 @@ from collections.abc import Iterable, Sequence
 import numpy as np
 import pandas as pd
 
-LABEL_NEGATIVE = "negative"
-LABEL_NOT_NEGATIVE = "not_negative"
-TEXT_COLUMN = "text"
-MAX_TEXT_CHARS = 5_000
-MAX_BATCH_ROWS = 10_000
-# Enforced by the hardened API in front of MLflow's server (pyfunc/serving.py): a full batch of
-# MAX_BATCH_ROWS tweets of 280 characters is about 3.2 MB of JSON, so it fits.
-MAX_BODY_BYTES = 5 * 1024 * 1024
+from pyfunc.names import (  # noqa: F401 - re-exported for the model code
+    LABEL_COLUMN,
+    LABEL_NEGATIVE,
+    LABEL_NOT_NEGATIVE,
+    MAX_BATCH_ROWS,
+    MAX_BODY_BYTES,
+    MAX_TEXT_CHARS,
+    PROBABILITY_COLUMN,
+    TEXT_COLUMN,
+)
+
 MAX_ERROR_MESSAGE_CHARS = 500  # an error message never echoes more than this
 _SHOWN = 5  # offending rows named in one message
 
@@ -99,4 +102,4 @@ def make_output(negative_probability: Sequence[float], threshold: float) -> pd.D
     """Build the contract's output frame from probabilities of the negative class."""
     prob = np.clip(np.asarray(negative_probability, dtype=np.float64).ravel(), 0.0, 1.0)
     label = np.where(prob >= threshold, LABEL_NEGATIVE, LABEL_NOT_NEGATIVE)
-    return pd.DataFrame({"label": label, "negative_probability": prob})
+    return pd.DataFrame({LABEL_COLUMN: label, PROBABILITY_COLUMN: prob})
