@@ -21,8 +21,9 @@ from pathlib import Path
 import pandas as pd
 import requests
 
+from airparadis import config
+from airparadis.core import data, registry, tracking
 from benchmarks.common import timed
-from entrypoints import config, data, registry, tracking
 
 RESULTS = Path(__file__).parent / "results" / "deep_serving.json"
 
@@ -31,9 +32,9 @@ def sizes(version: int) -> dict[str, float]:
     import mlflow
     from mlflow.tracking import MlflowClient
 
-    mv = MlflowClient().get_model_version(config.MODEL_NAME, str(version))
+    mv = MlflowClient().get_model_version(config.settings().model_name, str(version))
     metrics = MlflowClient().get_run(mv.run_id).data.metrics
-    logged = mlflow.artifacts.download_artifacts(f"models:/{config.MODEL_NAME}/{version}")
+    logged = mlflow.artifacts.download_artifacts(f"models:/{config.settings().model_name}/{version}")
     return {
         "keras_mb": metrics["size_keras_mb"],
         "tflite_float_mb": metrics["size_tflite_float_mb"],
@@ -45,14 +46,14 @@ def sizes(version: int) -> dict[str, float]:
 def latency(version: int, tweets: list[str], single: int, batch: int) -> dict[str, dict]:
     import mlflow.pyfunc
 
-    from entrypoints.serve import mlflow_serve
+    from airparadis.release.serve import mlflow_serve
 
-    uri = f"models:/{config.MODEL_NAME}/{version}"
+    uri = f"models:/{config.settings().model_name}/{version}"
     model = mlflow.pyfunc.load_model(uri)
     one, many = pd.DataFrame({"text": tweets[:1]}), pd.DataFrame({"text": tweets})
     result = {"in_process_single": timed(lambda: model.predict(one), single, "in process, 1 tweet"),
               f"in_process_batch_{len(tweets)}": timed(lambda: model.predict(many), batch, "in process, batch")}
-    with mlflow_serve(uri, config.TRACKING_URI) as url, requests.Session() as http:
+    with mlflow_serve(uri, config.settings().tracking_uri) as url, requests.Session() as http:
         def post(frame):
             response = http.post(f"{url}/invocations", json={"dataframe_records": frame.to_dict("records")}, timeout=60)
             response.raise_for_status()
@@ -90,7 +91,7 @@ def main(argv: list[str] | None = None) -> int:
     version = registry.resolve_version(args.model)
     splits = data.load_splits("bundled")
     tweets = (splits.sts_test.text.tolist() + splits.validation.text.tolist())[: args.batch_size]
-    result = {"model": f"{config.MODEL_NAME}/{version}", "machine": f"{platform.machine()}, "
+    result = {"model": f"{config.settings().model_name}/{version}", "machine": f"{platform.machine()}, "
               f"{__import__('os').cpu_count()} cores (shared)", "sizes_mb": sizes(version),
               "latency": latency(version, tweets, args.single_calls, args.batch_calls)}
     if not args.skip_venv:

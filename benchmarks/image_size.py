@@ -27,7 +27,8 @@ from pathlib import Path
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 
-from entrypoints import config, image  # noqa: E402
+from airparadis import config
+from airparadis.release import image
 
 RESULTS = ROOT / "benchmarks" / "results" / "image_size.json"
 SIZES = """
@@ -49,7 +50,7 @@ def serve_check(python: Path, model_dir: Path) -> dict:
     as in the image) and send one valid and one bad request."""
     import requests
 
-    from entrypoints.serve import free_port, serve_process
+    from airparadis.release.serve import free_port, serve_process
 
     entry = json.loads(image.ENTRYPOINT.split("ENTRYPOINT", 1)[1])
     port = free_port()

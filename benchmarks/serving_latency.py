@@ -20,9 +20,10 @@ from pathlib import Path
 import requests
 from mlflow.tracking import MlflowClient
 
+from airparadis import config
+from airparadis.core import data, registry, tracking
+from airparadis.release.serve import mlflow_serve
 from benchmarks.common import timed
-from entrypoints import config, data, registry, tracking
-from entrypoints.serve import mlflow_serve
 
 RESULTS = Path(__file__).parent / "results"
 
@@ -36,15 +37,15 @@ def main(argv: list[str] | None = None) -> int:
 
     tracking.setup()
     version = registry.resolve_version(args.model)
-    approach = MlflowClient().get_model_version(config.MODEL_NAME, str(version)).tags.get(config.APPROACH_TAG, "?")
+    approach = MlflowClient().get_model_version(config.settings().model_name, str(version)).tags.get(config.APPROACH_TAG, "?")
     tweets = itertools.cycle(data.load_splits("bundled").validation.text.tolist())
-    with mlflow_serve(f"models:/{config.MODEL_NAME}/{version}", config.TRACKING_URI) as url, requests.Session() as http:
+    with mlflow_serve(f"models:/{config.settings().model_name}/{version}", config.settings().tracking_uri) as url, requests.Session() as http:
         def post() -> None:
             http.post(f"{url}/invocations", json={"dataframe_records": [{"text": next(tweets)}]},
                       timeout=30).raise_for_status()
 
         figures = timed(post, args.requests, "single-tweet requests")
-    result = {"model": config.MODEL_NAME, "version": version, "approach": approach, "endpoint": "/invocations",
+    result = {"model": config.settings().model_name, "version": version, "approach": approach, "endpoint": "/invocations",
               "payload": "one tweet per request, sequential, keep-alive",
               **{k: round(v, 3) if isinstance(v, float) else v for k, v in figures.items()},
               "machine": f"{platform.machine()}, {os.cpu_count()} cores",

@@ -1,4 +1,2 @@
-"""Training-side library of Air Paradis Sentiment: one module per stage, each with a thin CLI.
-
-``python -m entrypoints.<stage> --help`` (or ``mlflow run . -e <stage>``) runs a stage.
-"""
+"""The commands that MLproject runs: one thin module each (typed options, one call into the
+``airparadis`` library, a printed result, an exit status). ``python -m entrypoints.<name> --help``."""

@@ -1,403 +1,53 @@
-"""Deep model stage: a Keras 3 network on word embeddings, deployed as TensorFlow Lite.
+"""The deep model: Keras on word embeddings, exported to TensorFlow Lite, logged and registered.
 
-One configuration = an embedding (``scratch``, ``word2vec``, ``fasttext``, ``glove``) and an
-architecture (``bilstm``: bidirectional LSTM; ``cnn``: 1-D convolutions with kernel sizes 2-4 and
-global max pooling). Every tweet is cleaned by the model's own preprocessing, tokenised, mapped
-through a vocabulary built on the training split and padded/truncated to a fixed length.
-
-Training: Adam, binary cross-entropy, class weights ``n / (2 * n_class)`` for the imbalance (61%
-not negative in the sample), early stopping on validation ROC AUC (best weights restored), fixed
-seeds. Logged: parameters, per-epoch learning curves (metrics with steps and a plot), OOV rates,
-training time, and the simple model's metrics and plots on validation, test and STS-Test.
-
-Deployment: the network is converted to TensorFlow Lite with builtin ops only and dynamic-range
-quantisation (the LSTM is rebuilt unrolled over the fixed sequence length, with the same weights,
-because the default LSTM conversion fails). A parity check Keras vs TFLite on at least
-``DEEP_PARITY_TWEETS`` tweets (largest probability difference and label agreement) is logged and
-fails the run when off. The pyfunc runs the ``.tflite`` file with LiteRT and never imports
-TensorFlow; its vocabulary is an artifact; its requirements are the serving set only.
+One embedding and one architecture train one configuration; several (comma-separated) run the
+sweep: every pair on the same splits within --budget-minutes, the best by validation deployed.
 """
 
-from __future__ import annotations
+from typing import Annotated
 
-import argparse
-import json
-import os
-import sys
-import tempfile
-import time
-from dataclasses import asdict, dataclass, field
-from pathlib import Path
+import typer
 
-import mlflow
-import numpy as np
+from airparadis import cli, config
+from airparadis.training import deep, sweep
 
-from entrypoints import cli, config, data, embeddings, evaluate, registry, tracking
-from pyfunc.base import CONFIG_ARTIFACT
-from pyfunc.deep import TFLITE_ARTIFACT, VOCABULARY_ARTIFACT, DeepModel, TFLiteRunner, encode
-from pyfunc.preprocess import clean_text, tokenize
-
-os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "2")
+DEFAULTS = deep.Settings()
+Whole = Annotated[int, typer.Option(parser=cli.whole)]
 
 
-class ParityError(RuntimeError):
-    """The TFLite model does not answer like the Keras model it was converted from."""
-
-
-@dataclass(frozen=True)
-class Settings:
-    """Training settings shared by every configuration of a run or sweep."""
-
-    epochs: int = config.DEEP_EPOCHS
-    batch_size: int = config.DEEP_BATCH_SIZE
-    patience: int = config.DEEP_PATIENCE
-    learning_rate: float = config.DEEP_LEARNING_RATE
-    sequence_length: int = config.DEEP_SEQUENCE_LENGTH
-    embedding_dim: int = config.DEEP_EMBEDDING_DIM
-    fine_tune_embedding: bool = config.DEEP_FINE_TUNE_EMBEDDING
-    seed: int = config.SEED
-
-
-@dataclass
-class Prepared:
-    """What every configuration of one run shares: cleaned texts, vocabulary, encoded splits."""
-
-    splits: data.Splits
-    settings: Settings
-    vocabulary: list[str]
-    train_tokens: list[list[str]]
-    encoded: dict[str, np.ndarray]
-    oov: dict[str, float]
-    cache: dict[str, embeddings.Embedding] = field(default_factory=dict)
-
-    def embedding(self, kind: str) -> embeddings.Embedding:
-        if kind not in self.cache:
-            self.cache[kind] = embeddings.build_embedding(
-                kind, self.vocabulary, self.train_tokens, self.settings.seed, self.settings.embedding_dim
-            )
-        return self.cache[kind]
-
-
-def prepare(splits: data.Splits, settings: Settings) -> Prepared:
-    """Clean and tokenise every split, build the vocabulary on train, encode, measure OOV rates."""
-    tokens = {name: [tokenize(clean_text(t)) for t in frame.text] for name, frame in splits.items()}
-    vocabulary = embeddings.build_vocabulary(tokens["train"])
-    index = {t: i for i, t in enumerate(vocabulary)}
-    encoded = {
-        name: encode([" ".join(t) for t in tokens[name]], index, settings.sequence_length) for name in tokens
-    }
-    oov = {f"{name}_oov_rate": embeddings.oov_rate(encoded[name]) for name in encoded}
-    return Prepared(splits, settings, vocabulary, tokens["train"], encoded, oov)
-
-
-def build_model(architecture: str, vocabulary_size: int, embedding: embeddings.Embedding, settings: Settings,
-                unroll: bool = False):
-    """The Keras network; ``unroll=True`` gives the same weights in a TFLite-convertible form."""
-    import keras
-    from keras import layers
-
-    if architecture not in config.DEEP_ARCHITECTURES:
-        raise ValueError(f"unknown architecture {architecture!r}; choose from {', '.join(config.DEEP_ARCHITECTURES)}")
-    pretrained = embedding.matrix is not None
-    inputs = keras.Input(shape=(settings.sequence_length,), dtype="int32", name="token_ids")
-    x = layers.Embedding(
-        vocabulary_size, embedding.dim, mask_zero=architecture == "bilstm", name="embedding",
-        trainable=settings.fine_tune_embedding or not pretrained,
-    )(inputs)
-    x = layers.SpatialDropout1D(0.2)(x)
-    if architecture == "bilstm":
-        x = layers.Bidirectional(layers.LSTM(64, unroll=unroll), name="bilstm")(x)
+def main(
+    splits_uri: cli.SplitsUri = "",
+    source: cli.Source = "bundled",
+    sample: cli.Sample = None,
+    embedding: Annotated[str, typer.Option(help=f"from {','.join(deep.EMBEDDINGS)}; several: a sweep")]
+    = deep.DEFAULT_EMBEDDING,
+    architecture: Annotated[str, typer.Option(help=f"from {','.join(deep.ARCHITECTURES)}; several: a sweep")]
+    = deep.DEFAULT_ARCHITECTURE,
+    budget_minutes: Annotated[float, typer.Option(help="a sweep starts no configuration after this")]
+    = deep.SWEEP_BUDGET_MINUTES,
+    epochs: Annotated[int, typer.Option(parser=cli.whole, help="most epochs (early stopping may stop sooner)")]
+    = DEFAULTS.epochs,
+    batch_size: Annotated[int, typer.Option(parser=cli.whole, help="tweets per step")] = DEFAULTS.batch_size,
+    patience: Annotated[int, typer.Option(parser=cli.whole, help="epochs without validation improvement")]
+    = DEFAULTS.patience,
+    learning_rate: Annotated[float, typer.Option(help="Adam learning rate")] = DEFAULTS.learning_rate,
+    fine_tune_embedding: Annotated[bool, typer.Option(parser=cli.boolean, metavar="true|false",
+                                                      help="also train pretrained vectors")]
+    = DEFAULTS.fine_tune_embedding,
+    seed: Annotated[int, typer.Option(parser=cli.whole, help="random seed of the weights")] = DEFAULTS.seed,
+) -> None:
+    """Train the deep model (or sweep a grid of them) and register the deployed one (approach=deep)."""
+    settings = deep.Settings(epochs=epochs, batch_size=batch_size, patience=patience, learning_rate=learning_rate,
+                             fine_tune_embedding=fine_tune_embedding, seed=seed)
+    embeddings, architectures = cli.words(embedding), cli.words(architecture)
+    sweep.check_grid(embeddings, architectures)
+    if len(embeddings) * len(architectures) == 1:
+        version = deep.run(splits_uri or None, source, sample, embeddings[0], architectures[0], settings)
     else:
-        branches = [layers.GlobalMaxPooling1D()(layers.Conv1D(128, k, activation="relu")(x)) for k in (2, 3, 4)]
-        x = layers.Concatenate()(branches)
-    x = layers.Dropout(0.4)(x)
-    outputs = layers.Dense(1, activation="sigmoid", name="negative_probability")(x)
-    model = keras.Model(inputs, outputs, name=f"{embedding.kind}_{architecture}")
-    if pretrained:  # set, not an initializer: the saved model's config stays small
-        model.get_layer("embedding").set_weights([embedding.matrix])
-    return model
-
-
-def class_weights(labels) -> dict[int, float]:
-    """``n / (2 * n_class)``: both classes weigh the same in the loss."""
-    y = np.asarray(labels, dtype=int)
-    return {c: float(len(y) / (2 * max(1, np.sum(y == c)))) for c in (0, 1)}
-
-
-def _epoch_logger(progress):
-    import keras
-
-    class EpochLogger(keras.callbacks.Callback):
-        """Per-epoch learning-curve metrics to MLflow (with the epoch as step) and a progress bar."""
-
-        def on_epoch_end(self, epoch, logs=None):
-            logs = {k: float(v) for k, v in (logs or {}).items() if k != "learning_rate"}
-            mlflow.log_metrics({f"curve_{k}": v for k, v in logs.items()}, step=epoch + 1)
-            progress.set_postfix(loss=f"{logs.get('loss', 0):.3f}", val_auc=f"{logs.get('val_auc', 0):.3f}")
-            progress.update(1)
-
-    return EpochLogger()
-
-
-def learning_curves_figure(history: dict[str, list[float]], title: str):
-    import matplotlib
-
-    matplotlib.use("Agg")
-    import matplotlib.pyplot as plt
-
-    fig, axes = plt.subplots(1, 3, figsize=(14, 4))
-    for ax, metric in zip(axes, ("loss", "auc", "accuracy"), strict=True):
-        for prefix, style in (("", "o-"), ("val_", "s--")):
-            values = history.get(prefix + metric, [])
-            ax.plot(range(1, len(values) + 1), values, style, label=("validation" if prefix else "train"))
-        ax.set(title=metric, xlabel="epoch")
-        ax.legend()
-    fig.suptitle(title)
-    fig.tight_layout()
-    return fig
-
-
-@dataclass
-class Trained:
-    """One trained configuration, its Keras model and its figures."""
-
-    embedding: str
-    architecture: str
-    model: object
-    history: dict[str, list[float]]
-    seconds: float
-    threshold: float
-    metrics: dict[str, float]
-
-
-def train_one(prepared: Prepared, embedding_kind: str, architecture: str) -> Trained:
-    """Train one configuration in the active run; log its parameters, curves and Keras metrics."""
-    import keras
-    import tensorflow as tf
-    from tqdm.auto import tqdm
-
-    tf.get_logger().setLevel("ERROR")  # retracing notes when several models train in one process
-    settings = prepared.settings
-    embedding = prepared.embedding(embedding_kind)
-    keras.utils.set_random_seed(settings.seed)
-    model = build_model(architecture, len(prepared.vocabulary), embedding, settings)
-    model.compile(optimizer=keras.optimizers.Adam(settings.learning_rate), loss="binary_crossentropy",
-                  metrics=[keras.metrics.AUC(name="auc"), keras.metrics.BinaryAccuracy(name="accuracy")])
-    labels = {name: frame.label.to_numpy(dtype=np.float32) for name, frame in prepared.splits.items()}
-    stop = keras.callbacks.EarlyStopping(monitor="val_auc", mode="max", patience=settings.patience,
-                                         restore_best_weights=True)
-    log_new_params({"embedding": embedding_kind, "architecture": architecture, **asdict(settings),
-                    "vocabulary_size": len(prepared.vocabulary), "embedding_dim": embedding.dim})
-    start = time.perf_counter()
-    with tqdm(total=settings.epochs, desc=f"{embedding_kind} x {architecture}", unit="epoch") as progress:
-        history = model.fit(
-            prepared.encoded["train"], labels["train"], validation_data=(prepared.encoded["validation"],
-                                                                        labels["validation"]),
-            epochs=settings.epochs, batch_size=settings.batch_size, class_weight=class_weights(labels["train"]),
-            callbacks=[stop, _epoch_logger(progress)], verbose=0, shuffle=True,
-        ).history
-    seconds = time.perf_counter() - start
-    proba = {name: keras_proba(model, prepared.encoded[name]) for name in ("validation", "test", "sts_test")}
-    threshold = evaluate.choose_threshold(labels["validation"], proba["validation"])
-    metrics = {"training_seconds": seconds, "epochs_run": len(history["loss"]), **prepared.oov,
-               **embedding.stats, "trainable_parameters": _trainable(model), "threshold": threshold}
-    for name, p in proba.items():
-        scores = evaluate.compute_metrics(labels[name], p, threshold)
-        metrics.update({f"keras_{name}_{k}": v for k, v in scores.items()})
-        metrics[f"keras_{name}_accuracy_at_0.5"] = float(np.mean((p >= 0.5) == labels[name]))
-    mlflow.log_metrics(metrics)
-    fig = learning_curves_figure(history, f"{embedding_kind} x {architecture}: learning curves")
-    mlflow.log_figure(fig, "plots/learning_curves.png")
-    import matplotlib.pyplot as plt
-
-    plt.close(fig)
-    return Trained(embedding_kind, architecture, model, history, seconds, threshold, metrics)
-
-
-def log_new_params(params: dict) -> None:
-    """Log the parameters the active run does not hold yet (``mlflow run`` has logged the entry
-    point's own, as typed: ``40`` or ``true``, and MLflow refuses to change a value)."""
-    run = mlflow.active_run()
-    known = mlflow.get_run(run.info.run_id).data.params if run else {}
-    mlflow.log_params({k: v for k, v in params.items() if k not in known})
-
-
-def _trainable(model) -> int:
-    return int(sum(np.prod(w.shape) for w in model.trainable_weights))
-
-
-def keras_proba(model, encoded: np.ndarray) -> np.ndarray:
-    return np.asarray(model.predict(encoded, batch_size=1024, verbose=0), dtype=np.float64).reshape(-1)
-
-
-def export_tflite(trained: Trained, prepared: Prepared, path: Path, quantize: bool = True) -> Path:
-    """Write the network as a ``.tflite`` file: builtin ops only, dynamic-range quantisation
-    when ``quantize``. The LSTM is rebuilt unrolled (same weights) for the fixed sequence length."""
-    import tensorflow as tf
-
-    model = trained.model
-    if trained.architecture == "bilstm":
-        model = build_model("bilstm", len(prepared.vocabulary), prepared.embedding(trained.embedding),
-                            prepared.settings, unroll=True)
-        model.set_weights(trained.model.get_weights())
-    with tempfile.TemporaryDirectory() as tmp:
-        model.export(tmp, format="tf_saved_model", verbose=False)
-        converter = tf.lite.TFLiteConverter.from_saved_model(tmp)
-        converter.target_spec.supported_ops = [tf.lite.OpsSet.TFLITE_BUILTINS]
-        if quantize:
-            converter.optimizations = [tf.lite.Optimize.DEFAULT]
-        path.write_bytes(converter.convert())
-    return path
-
-
-def parity_texts(prepared: Prepared, count: int = config.DEEP_PARITY_TWEETS) -> np.ndarray:
-    """The parity set: STS-Test, validation, test then train tweets, the first ``count`` of them."""
-    order = ("sts_test", "validation", "test", "train")
-    return np.concatenate([prepared.encoded[name] for name in order])[:count]
-
-
-def parity_check(keras_model, runner: TFLiteRunner, encoded: np.ndarray, threshold: float,
-                 max_diff: float = config.DEEP_PARITY_MAX_DIFF,
-                 min_agreement: float = config.DEEP_PARITY_MIN_AGREEMENT) -> dict[str, float]:
-    """Compare Keras and TFLite probabilities; raise :class:`ParityError` when they differ too much."""
-    p_keras = keras_proba(keras_model, encoded)
-    p_tflite = runner.predict(encoded).astype(np.float64)
-    diff = np.abs(p_keras - p_tflite)
-    result = {
-        "parity_tweets": int(len(encoded)),
-        "parity_max_abs_diff": float(diff.max()),
-        "parity_mean_abs_diff": float(diff.mean()),
-        "parity_agreement": float(np.mean((p_keras >= threshold) == (p_tflite >= threshold))),
-    }
-    if result["parity_max_abs_diff"] > max_diff or result["parity_agreement"] < min_agreement:
-        raise ParityError(
-            f"TFLite differs from Keras on {len(encoded)} tweets: max |diff| {result['parity_max_abs_diff']:.4f} "
-            f"(allowed {max_diff}), agreement {result['parity_agreement']:.4f} (required {min_agreement})"
-        )
-    return result
-
-
-def deploy(trained: Trained, prepared: Prepared, register: bool = True, parity_tweets: int = config.DEEP_PARITY_TWEETS,
-           min_agreement: float = config.DEEP_PARITY_MIN_AGREEMENT) -> int | None:
-    """Export ``trained`` to TFLite, check parity, evaluate the TFLite model (what is served),
-    log everything in the active run and register it with ``approach=deep``.
-
-    ``min_agreement`` may be lowered only for toy models (a few hundred tweets, 1-2 epochs), whose
-    probabilities crowd around the threshold so that tiny quantisation differences flip labels."""
-    settings = prepared.settings
-    with tempfile.TemporaryDirectory() as tmp:
-        folder = Path(tmp)
-        keras_path = folder / "model.keras"
-        trained.model.save(keras_path)
-        float_path = export_tflite(trained, prepared, folder / "model_float.tflite", quantize=False)
-        tflite_path = export_tflite(trained, prepared, folder / "model.tflite", quantize=True)
-        runner = TFLiteRunner(str(tflite_path))
-        parity = parity_check(trained.model, runner, parity_texts(prepared, parity_tweets), trained.threshold,
-                              min_agreement=min_agreement)
-        mlflow.log_metrics(parity)
-        mlflow.log_dict(parity, "parity.json")
-        mlflow.log_metric("training_seconds", trained.seconds)  # also on a sweep's run, for the best configuration
-        sizes = {f"size_{name}_mb": p.stat().st_size / 1e6 for name, p in
-                 (("keras", keras_path), ("tflite_float", float_path), ("tflite_quantised", tflite_path))}
-        mlflow.log_metrics(sizes)
-        mlflow.log_artifact(str(keras_path), "keras")
-
-        vocabulary_path = folder / "vocabulary.json"
-        vocabulary_path.write_text(json.dumps({"tokens": prepared.vocabulary,
-                                               "sequence_length": settings.sequence_length}))
-        model = DeepModel()
-        model.index = {t: i for i, t in enumerate(prepared.vocabulary)}
-        model.sequence_length, model.runner = settings.sequence_length, runner
-        proba = lambda texts: model.predict_proba([clean_text(t) for t in texts])  # noqa: E731
-        validation = prepared.splits.validation
-        threshold = evaluate.choose_threshold(validation.label, proba(validation.text.tolist()))
-        log_new_params({"threshold": round(threshold, 4)})
-        table = evaluate.log_evaluation(proba, prepared.splits, threshold,
-                                        f"{trained.embedding} x {trained.architecture} (TFLite)")
-        print(table.round(4).to_string())
-        config_path = folder / "model_config.json"
-        config_path.write_text(json.dumps({
-            "threshold": threshold, "approach": "deep", "embedding": trained.embedding,
-            "architecture": trained.architecture, "tflite_threads": 1, **asdict(settings),
-        }))
-        if not register:
-            return None
-        return registry.log_and_register(
-            DeepModel(),
-            {TFLITE_ARTIFACT: str(tflite_path), VOCABULARY_ARTIFACT: str(vocabulary_path),
-             CONFIG_ARTIFACT: str(config_path)},
-            "deep",
-            registry.pinned(*registry.SERVING_BASE, "ai-edge-litert"),
-            dict(table.loc["validation"]),
-        )
-
-
-def run(
-    source: str = "bundled",
-    sample: int | None = None,
-    embedding: str = config.DEEP_DEFAULT_EMBEDDING,
-    architecture: str = config.DEEP_DEFAULT_ARCHITECTURE,
-    settings: Settings = Settings(),
-    register: bool = True,
-) -> int | None:
-    """Train one configuration, export it to TFLite, evaluate, log and register it.
-
-    Returns the registered version (``None`` when ``register`` is false). The ``main`` pipeline
-    calls this with the defaults (see ``config.DEEP_DEFAULT_*``)."""
-    splits = data.load_splits(source, sample, settings.seed)
-    with tracking.start_run(run_name="deep"):
-        mlflow.set_tag(config.APPROACH_TAG, "deep")
-        data.log_datasets(splits)
-        prepared = prepare(splits, settings)
-        trained = train_one(prepared, embedding, architecture)
-        return deploy(trained, prepared, register)
-
-
-def add_training_options(parser: argparse.ArgumentParser) -> None:
-    """Options shared by ``entrypoints.deep`` and ``entrypoints.sweep``."""
-    parser.add_argument("--source", default="bundled", help="bundled | full | path to the official zip or CSV")
-    parser.add_argument("--sample", type=cli.optional_int, default=None,
-                        help="use only N training-file rows (quick runs); default: all")
-    parser.add_argument("--epochs", type=cli.whole, default=config.DEEP_EPOCHS,
-                        help="most epochs (early stopping on validation ROC AUC may stop sooner)")
-    parser.add_argument("--batch-size", type=cli.whole, default=config.DEEP_BATCH_SIZE, help="tweets per step")
-    parser.add_argument("--patience", type=cli.whole, default=config.DEEP_PATIENCE,
-                        help="epochs without validation improvement before stopping")
-    parser.add_argument("--learning-rate", type=float, default=config.DEEP_LEARNING_RATE, help="Adam learning rate")
-    parser.add_argument("--fine-tune-embedding", type=_boolean, default=config.DEEP_FINE_TUNE_EMBEDDING,
-                        help="also train pretrained vectors (true/false); scratch is always trained")
-    parser.add_argument("--seed", type=cli.whole, default=config.SEED, help="random seed (data split and weights)")
-
-
-def _boolean(text: str) -> bool:
-    value = text.strip().lower()
-    if value not in ("true", "false", "1", "0", "yes", "no"):
-        raise argparse.ArgumentTypeError(f"expected true or false, got {text!r}")
-    return value in ("true", "1", "yes")
-
-
-def settings_from(args: argparse.Namespace) -> Settings:
-    return Settings(epochs=args.epochs, batch_size=args.batch_size, patience=args.patience,
-                    learning_rate=args.learning_rate, fine_tune_embedding=args.fine_tune_embedding, seed=args.seed)
-
-
-def main(argv: list[str] | None = None) -> int:
-    parser = argparse.ArgumentParser(prog="python -m entrypoints.deep", description=__doc__,
-                                     formatter_class=argparse.RawDescriptionHelpFormatter)
-    parser.add_argument("--embedding", choices=config.DEEP_EMBEDDINGS, default=config.DEEP_DEFAULT_EMBEDDING,
-                        help="word vectors that initialise the embedding layer")
-    parser.add_argument("--architecture", choices=config.DEEP_ARCHITECTURES, default=config.DEEP_DEFAULT_ARCHITECTURE,
-                        help="bilstm (bidirectional LSTM) or cnn (1-D convolutions)")
-    add_training_options(parser)
-    args = parser.parse_args(argv)
-    try:
-        version = run(args.source, args.sample, args.embedding, args.architecture, settings_from(args))
-    except (data.DataUnavailable, embeddings.EmbeddingUnavailable, ParityError) as e:
-        print(f"error: {e}", file=sys.stderr)
-        return 2
-    print(f"deep model registered as {config.MODEL_NAME} version {version}")
-    return 0
+        version, _ = sweep.sweep(splits_uri or None, source, sample, embeddings, architectures, budget_minutes,
+                                 settings)
+    print(f"deep model registered as {config.settings().model_name} version {version}")
 
 
 if __name__ == "__main__":
-    sys.exit(main())
+    cli.run(main)

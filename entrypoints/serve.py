@@ -1,166 +1,29 @@
-"""Serving stage: run MLflow's scoring server for the ``production`` model on 127.0.0.1:5001,
-wait until it answers, print its URL and a working ``curl`` example, and (by default) start the
-Gradio front-end next to it. Ctrl-C stops everything."""
+"""Serve the production model on 127.0.0.1:5001 (the hardened API) with the front-end beside it."""
 
-from __future__ import annotations
+from typing import Annotated
 
-import argparse
-import contextlib
-import json
-import os
-import shlex
-import socket
-import subprocess
-import sys
-import time
-from pathlib import Path
+import typer
 
-from entrypoints import config
-
-EXAMPLE = {"dataframe_records": [{"text": "@AirParadis lost my luggage again, thanks for nothing"}]}
+from airparadis import cli, config
+from airparadis.release import serve
+from pyfunc.names import UI_PORT
 
 
-def serve_command(model_uri: str, host: str, port: int, workers: int = 1) -> list[str]:
-    return [sys.executable, "-m", "mlflow", "models", "serve", "-m", model_uri, "--env-manager", "local",
-            "-h", host, "-p", str(port), "-w", str(workers)]
-
-
-def serve_env(**extra: str) -> dict[str, str]:
-    """The environment for a server process: MLflow starts ``uvicorn`` by name, so this
-    interpreter's ``bin/`` goes first on PATH; the tracking URI resolves ``models:/`` URIs."""
-    bin_dir = str(Path(sys.executable).parent)
-    return {**os.environ, "PATH": f"{bin_dir}{os.pathsep}{os.environ.get('PATH', '')}",
-            "MLFLOW_TRACKING_URI": config.TRACKING_URI, **extra}
-
-
-def wait_ready(url: str, proc: subprocess.Popen, timeout: float, log: Path | None = None) -> None:
-    """Poll ``/ping`` until it answers 200; raise with the server's log tail if it dies or times out."""
-    import requests
-
-    deadline = time.monotonic() + timeout
-    while True:
-        tail = log.read_text(errors="replace")[-3000:] if log and log.exists() else ""
-        if proc.poll() is not None:
-            raise RuntimeError(f"the model server exited with status {proc.returncode}:\n{tail}")
-        try:
-            if requests.get(f"{url}/ping", timeout=2).status_code == 200:
-                return
-        except requests.ConnectionError:
-            pass
-        if time.monotonic() > deadline:
-            raise TimeoutError(f"the model server did not answer /ping within {timeout:.0f}s:\n{tail}")
-        time.sleep(0.5)
-
-
-def free_port() -> int:
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return s.getsockname()[1]
-
-
-@contextlib.contextmanager
-def mlflow_serve(model_uri: str, tracking_uri: str | None = None, timeout: float = 180.0, extra_env=None):
-    """Start ``mlflow models serve -m <model_uri> --env-manager local`` on 127.0.0.1, wait for
-    ``/ping`` and yield the base URL; the server is stopped afterwards. The server's output goes to
-    a log file whose tail is shown if it fails to start."""
-    port = free_port()
-    env = serve_env(**(extra_env or {}))
-    if tracking_uri:
-        env["MLFLOW_TRACKING_URI"] = tracking_uri
-    with serve_process(serve_command(model_uri, "127.0.0.1", port), env, port, timeout) as url:
-        yield url
-
-
-@contextlib.contextmanager
-def serve_process(cmd: list[str], env: dict[str, str], port: int, timeout: float = 180.0, cwd=None):
-    """Run a server command listening on 127.0.0.1:``port``, wait for ``/ping``, yield the base
-    URL and stop the process group afterwards (log tail shown if it fails to start)."""
-    log = Path(os.environ.get("TMPDIR", "/tmp")) / f"serve-{port}.log"
-    with log.open("wb") as out:
-        proc = subprocess.Popen(cmd, env=env, cwd=cwd, stdout=out, stderr=subprocess.STDOUT, start_new_session=True)
-    url = f"http://127.0.0.1:{port}"
-    try:
-        wait_ready(url, proc, timeout, log)
-        yield url
-    finally:
-        with contextlib.suppress(ProcessLookupError):
-            os.killpg(proc.pid, 15)
-        try:
-            proc.wait(timeout=20)
-        except subprocess.TimeoutExpired:
-            os.killpg(proc.pid, 9)
-
-
-def curl_example(url: str) -> str:
-    return (f"curl -s -X POST {url}/invocations -H 'Content-Type: application/json' "
-            f"-d {shlex.quote(json.dumps(EXAMPLE))}")
-
-
-def served_version(model_uri: str) -> int:
-    """The registered version a ``models:/`` URI points at (raises if there is none)."""
-    from entrypoints import registry, tracking
-
-    tracking.setup()
-    return registry.resolve_version(model_uri)
-
-
-def main(argv: list[str] | None = None) -> int:
-    parser = argparse.ArgumentParser(prog="python -m entrypoints.serve", description=__doc__)
-    parser.add_argument("--model", default=f"models:/{config.MODEL_NAME}@{config.PRODUCTION_ALIAS}",
-                        help="model URI to serve (default: the production alias)")
-    parser.add_argument("--host", default=config.SERVE_HOST, help="bind address (default 127.0.0.1)")
-    parser.add_argument("--port", type=int, default=config.SERVE_PORT, help="port (default 5001)")
-    parser.add_argument("--no-ui", action="store_true", help="do not start the Gradio front-end")
-    parser.add_argument("--ui-port", type=int, default=7860, help="front-end port (default 7860)")
-    parser.add_argument("--timeout", type=float, default=180, help="seconds to wait for the server")
-    parser.add_argument("--plain", action="store_true",
-                        help="run bare `mlflow models serve` instead of the hardened API (pyfunc/serving.py: "
-                             "MLflow's scoring server behind input/size/error checks, as deployed)")
-    args = parser.parse_args(argv)
-
-    try:
-        version = served_version(args.model)
-    except Exception as e:  # noqa: BLE001 - any registry problem means: nothing to serve yet
-        print(f"error: {args.model} is not in the registry at {config.TRACKING_URI} ({e}). "
-              "Run `make train` first.", file=sys.stderr)
-        return 2
-    url = f"http://{args.host}:{args.port}"
-    env = serve_env()
-    print(f"serving {args.model} (version {version}) on {url} ...", flush=True)
-    if args.plain:
-        procs = [subprocess.Popen(serve_command(args.model, args.host, args.port), env=env)]
-    else:
-        from pyfunc import serving
-
-        procs = [subprocess.Popen(serving.command(args.host, args.port), env=serving.environment(args.model, env))]
-    try:
-        wait_ready(url, procs[0], args.timeout)
-        print(f"\nThe prediction API answers on {url}/invocations. Try:\n\n  {curl_example(url)}\n", flush=True)
-        if not args.no_ui:
-            ui_env = {**env, "AIRPARADIS_API_URL": url, "AIRPARADIS_MODEL_NAME": config.MODEL_NAME,
-                      "AIRPARADIS_MODEL_VERSION": str(version)}
-            procs.append(subprocess.Popen([sys.executable, "-m", "ui.app", "--api-url", url, "--host", args.host,
-                                           "--port", str(args.ui_port)], env=ui_env))
-            print(f"The front-end starts on http://{args.host}:{args.ui_port}", flush=True)
-        print("Ctrl-C stops.", flush=True)
-        while all(p.poll() is None for p in procs):
-            time.sleep(1)
-        return max(p.returncode or 0 for p in procs)
-    except KeyboardInterrupt:
-        return 0
-    except (RuntimeError, TimeoutError) as e:
-        print(f"error: {e}", file=sys.stderr)
-        return 1
-    finally:
-        for p in procs:
-            if p.poll() is None:
-                p.terminate()
-        for p in procs:
-            try:
-                p.wait(timeout=20)
-            except subprocess.TimeoutExpired:
-                p.kill()
+def main(
+    model: Annotated[str, typer.Option(help="model URI to serve")] = "",
+    host: Annotated[str, typer.Option(help="bind address (AIRPARADIS_SERVE_HOST)")] = "",
+    port: Annotated[int, typer.Option(help="port; 0: AIRPARADIS_SERVE_PORT")] = 0,
+    ui: Annotated[bool, typer.Option(help="start the Gradio front-end too")] = True,
+    ui_port: Annotated[int, typer.Option(help="front-end port")] = UI_PORT,
+    timeout: Annotated[float, typer.Option(help="seconds to wait for the server")] = 180,
+    plain: Annotated[bool, typer.Option(help="bare `mlflow models serve` instead of the hardened API")] = False,
+) -> None:
+    """Wait until the API answers, print a curl example; Ctrl-C or SIGTERM stops every process."""
+    settings = config.settings()
+    model = model or f"models:/{settings.model_name}@{config.PRODUCTION_ALIAS}"
+    raise typer.Exit(serve.launch(model, host or settings.serve_host, port or settings.serve_port, ui, ui_port,
+                                  timeout, plain))
 
 
 if __name__ == "__main__":
-    sys.exit(main())
+    cli.run(main)

@@ -1,107 +1,27 @@
-"""Smoke test of a deployed prediction API (CD runs it after each deployment; it needs only
-``requests``).
+"""Smoke test of a deployed prediction API: /ping, right labels, a bad request answered 4xx JSON."""
 
-1. ``GET /ping`` answers 200 (retried until ``--wait`` seconds: a free plan cold-starts the container);
-2. ``POST /invocations`` with a clearly negative and a clearly positive tweet answers 200 with the
-   contract's output (``label`` negative / not_negative, ``negative_probability`` in [0, 1]) and
-   the right labels;
-3. a request without ``Content-Type`` gets a 4xx JSON error without a stack trace (the hardened
-   API, not MLflow's bare server, is the one deployed).
-
-Exit status 0 when all pass, 1 otherwise, with the reason on stderr.
-"""
-
-from __future__ import annotations
-
-import argparse
 import json
-import sys
-import time
+from typing import Annotated
 
-import requests
+import typer
 
-NEGATIVE = "I hate this airline. Worst flight ever, they lost my bags and the staff was so rude"
-POSITIVE = "Thank you for the wonderful flight, the crew was amazing and lovely. Love it!"
-LABELS = {"negative", "not_negative"}
+from airparadis import cli
+from airparadis.release import smoke
 
 
-class SmokeFailure(AssertionError):
-    """The deployed API answered wrong; the message says how."""
-
-
-def wait_for_ping(url: str, wait: float, pause: float = 5.0) -> float:
-    """Seconds until ``/ping`` answered 200; :class:`SmokeFailure` after ``wait`` seconds."""
-    start = time.monotonic()
-    last = "no answer"
-    while True:
-        try:
-            answer = requests.get(f"{url}/ping", timeout=30)
-            if answer.status_code == 200:
-                return time.monotonic() - start
-            last = f"HTTP {answer.status_code}"
-        except requests.RequestException as e:
-            last = type(e).__name__
-        if time.monotonic() - start > wait:
-            raise SmokeFailure(f"{url}/ping did not answer 200 within {wait:.0f}s (last: {last})")
-        time.sleep(pause)
-
-
-def check_prediction(url: str) -> list[dict]:
-    body = {"dataframe_records": [{"text": NEGATIVE}, {"text": POSITIVE}]}
-    answer = requests.post(f"{url}/invocations", json=body, timeout=60)
-    if answer.status_code != 200:
-        raise SmokeFailure(f"/invocations answered HTTP {answer.status_code}: {answer.text[:300]}")
+def main(
+    url: Annotated[str, typer.Option(help="base URL of the API, e.g. https://<app>.azurewebsites.net")],
+    wait: Annotated[float, typer.Option(help="seconds to wait for /ping (a free plan cold-starts)")] = 600.0,
+) -> None:
+    """Exit 0 when every check passes, 1 with the reason otherwise."""
     try:
-        predictions = answer.json()["predictions"]
-    except (ValueError, KeyError, TypeError):
-        raise SmokeFailure(f"/invocations answered no predictions: {answer.text[:300]}") from None
-    if len(predictions) != 2:
-        raise SmokeFailure(f"2 tweets sent, {len(predictions)} predictions received")
-    for p in predictions:
-        if p.get("label") not in LABELS or not 0.0 <= float(p.get("negative_probability", -1)) <= 1.0:
-            raise SmokeFailure(f"prediction outside the contract: {p}")
-    labels = [p["label"] for p in predictions]
-    if labels != ["negative", "not_negative"]:
-        raise SmokeFailure(f"wrong answers: {labels} for a clearly negative then a clearly positive tweet")
-    return predictions
-
-
-def check_bad_request(url: str) -> dict:
-    answer = requests.post(f"{url}/invocations", data=b'{"dataframe_records": [{"text": "hi"}]}', timeout=60)
-    if not 400 <= answer.status_code < 500:
-        raise SmokeFailure(f"a request without Content-Type got HTTP {answer.status_code}, not a 4xx "
-                           "(is the hardened API deployed?)")
-    try:
-        payload = answer.json()
-    except ValueError:
-        raise SmokeFailure(f"the 4xx error is not JSON: {answer.text[:200]}") from None
-    if "Traceback" in answer.text or "stack_trace" in payload or not payload.get("message"):
-        raise SmokeFailure(f"the 4xx error leaks internals or says nothing: {answer.text[:300]}")
-    return payload
-
-
-def run(url: str, wait: float = 600.0) -> dict:
-    url = url.rstrip("/")
-    ready = wait_for_ping(url, wait)
-    return {"url": url, "ping_seconds": round(ready, 1), "predictions": check_prediction(url),
-            "bad_request": check_bad_request(url)}
-
-
-def main(argv: list[str] | None = None) -> int:
-    parser = argparse.ArgumentParser(prog="python -m entrypoints.smoke", description=__doc__,
-                                     formatter_class=argparse.RawDescriptionHelpFormatter)
-    parser.add_argument("--url", required=True, help="base URL of the API, e.g. https://<app>.azurewebsites.net")
-    parser.add_argument("--wait", type=float, default=600.0, help="seconds to wait for /ping (default 600)")
-    args = parser.parse_args(argv)
-    try:
-        report = run(args.url, args.wait)
-    except SmokeFailure as e:
-        print(f"smoke test FAILED: {e}", file=sys.stderr)
-        return 1
+        report = smoke.run(url, wait)
+    except smoke.SmokeFailure as e:
+        typer.echo(f"smoke test FAILED: {e}", err=True)
+        raise typer.Exit(1) from None
     print(json.dumps(report, indent=2))
     print("smoke test passed")
-    return 0
 
 
 if __name__ == "__main__":
-    sys.exit(main())
+    cli.run(main)

@@ -2,22 +2,20 @@
 
 from __future__ import annotations
 
-import json
-
 import mlflow.pyfunc
 import pandas as pd
 
 from pyfunc.contract import make_output, to_texts
 from pyfunc.preprocess import clean_text
 
-CONFIG_ARTIFACT = "model_config"  # JSON artifact: {"threshold": float, ...}
-
 
 class SentimentModel(mlflow.pyfunc.PythonModel):
     """Raw tweets in, ``label`` and ``negative_probability`` out.
 
-    Subclasses load their artifacts in :meth:`load_artifacts` and implement
-    :meth:`predict_proba` on *cleaned* texts.
+    Each model is logged from code (``pyfunc/from_code/<approach>.py``); its decision threshold
+    and settings come in the pyfunc ``model_config`` (``{"threshold": float, ...}``). Subclasses
+    load their artifacts in :meth:`load_artifacts` and implement :meth:`predict_proba` on *cleaned*
+    texts.
     """
 
     threshold: float = 0.5
@@ -27,8 +25,7 @@ class SentimentModel(mlflow.pyfunc.PythonModel):
     _skip_type_hint_validation = True
 
     def load_context(self, context) -> None:
-        with open(context.artifacts[CONFIG_ARTIFACT], encoding="utf-8") as f:
-            self.config = json.load(f)
+        self.config = dict(context.model_config or {})
         self.threshold = float(self.config["threshold"])
         self.load_artifacts(context.artifacts)
 

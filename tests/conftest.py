@@ -23,6 +23,13 @@ from tests.servers import mlflow_serve  # noqa: E402
 
 ARTIFACTS = Path(__file__).parent / "artifacts"  # screenshots and other test outputs (git-ignored)
 SMALL_SAMPLE = 3000  # training-file rows for models trained in tests
+DEEP_SAMPLE = 600  # training-file rows: 480 train, 60 validation, 60 test (+ the 359 STS-Test tweets)
+DEEP_EPOCHS = 2
+# A 2-epoch model on 480 tweets puts many probabilities within 0.01 of its threshold, where the
+# quantised TFLite model may flip a label; the probability tolerance stays the production one.
+TOY_MIN_AGREEMENT = 0.95
+
+
 
 
 @pytest.fixture(scope="session")
@@ -37,7 +44,7 @@ def tracking_uri() -> str:
 
 @pytest.fixture(scope="session")
 def small_splits():
-    from entrypoints import data
+    from airparadis.core import data
 
     return data.load_splits("bundled", sample=SMALL_SAMPLE)
 
@@ -46,36 +53,64 @@ def small_splits():
 def simple_version() -> int:
     """A real simple model, trained on the whole bundled sample (one configuration, ~15 s) and
     registered in the session store, so behavioural tests see a real model."""
-    from entrypoints import simple
+    from airparadis.training import simple
 
-    return simple.run("bundled", sample=None, c_values=[1.0], ngram_values=[2])
+    return simple.run(source="bundled", sample=None, c_values=[1.0], ngram_values=[2])
 
 
 @pytest.fixture(scope="session")
 def simple_model(simple_version):
     import mlflow.pyfunc
 
-    from entrypoints import config
+    from airparadis import config
 
-    return mlflow.pyfunc.load_model(f"models:/{config.MODEL_NAME}/{simple_version}")
+    return mlflow.pyfunc.load_model(f"models:/{config.settings().model_name}/{simple_version}")
 
 
 @pytest.fixture(scope="session")
 def served_simple(simple_version, tracking_uri) -> str:
     """Base URL of a real `mlflow models serve` process answering for the simple model."""
-    from entrypoints import config
+    from airparadis import config
 
-    with mlflow_serve(f"models:/{config.MODEL_NAME}/{simple_version}", tracking_uri) as url:
+    with mlflow_serve(f"models:/{config.settings().model_name}/{simple_version}", tracking_uri) as url:
         yield url
 
 
 @pytest.fixture(scope="session")
 def transformer_version() -> int:
     """A real transformer (the packaged MiniLM, 4 fine-tuning steps on the small sample), registered."""
-    from entrypoints import transformer
+    from airparadis.training import transformer
 
     settings = transformer.Settings(max_steps=4, batch_size=16, max_length=32, eval_every=2)
-    return transformer.run("bundled", sample=SMALL_SAMPLE, settings=settings)
+    return transformer.run(source="bundled", sample=SMALL_SAMPLE, settings=settings)
+
+
+@pytest.fixture(scope="session")
+def deep_splits():
+    from airparadis.core import data
+
+    return data.load_splits("bundled", sample=DEEP_SAMPLE)
+
+
+@pytest.fixture(scope="session")
+def deep_sweep():
+    """(registered version, comparison table) of the whole grid on a tiny sample."""
+    from airparadis.training import deep, sweep
+
+    return sweep.sweep(source="bundled", sample=DEEP_SAMPLE, budget_minutes=30,
+                       settings=deep.Settings(epochs=DEEP_EPOCHS), parity_min_agreement=TOY_MIN_AGREEMENT)
+
+
+@pytest.fixture(scope="session")
+def deep_version(deep_sweep) -> int:
+    return deep_sweep[0]
+
+
+@pytest.fixture(scope="session")
+def deep_uri(deep_version) -> str:
+    from airparadis import config
+
+    return f"models:/{config.settings().model_name}/{deep_version}"
 
 
 @pytest.fixture(scope="session")
@@ -86,3 +121,13 @@ def artifacts_dir() -> Path:
 
 def pytest_sessionfinish(session, exitstatus):
     shutil.rmtree(_SESSION_DIR, ignore_errors=True)
+
+
+def invoke(command, *args: str):
+    """Run an entry point's command in process, as its command line would: (exit code, output)."""
+    from typer.testing import CliRunner
+
+    from airparadis import cli
+
+    result = CliRunner().invoke(cli.app(command), list(args))
+    return result.exit_code, result.output

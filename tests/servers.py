@@ -5,7 +5,7 @@ from __future__ import annotations
 
 import contextlib
 
-from entrypoints.serve import free_port, mlflow_serve, serve_process  # noqa: F401 - used by the tests
+from airparadis.release.serve import free_port, mlflow_serve, serve_process  # noqa: F401 - used by the tests
 
 
 @contextlib.contextmanager

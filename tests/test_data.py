@@ -9,7 +9,9 @@ from functools import partial
 import pandas as pd
 import pytest
 
-from entrypoints import config, data
+from airparadis import config
+from airparadis.core import data
+from tests.conftest import invoke
 from tests.servers import free_port
 
 
@@ -77,7 +79,7 @@ def test_download_verifies_caches_and_reads(site, official_zip, tmp_path, capsys
     cache = tmp_path / "cache"
     path = data.download_official(site, cache, md5)
     assert path == cache / "trainingandtestdata.zip" and path.read_bytes() == official_zip.read_bytes()
-    assert "download trainingandtestdata.zip" in capsys.readouterr().err  # the progress bar
+    assert "%" in capsys.readouterr().err  # the progress bar
     official_zip.unlink()  # a second call uses the cache, not the network
     assert data.download_official(site, cache, md5) == path
     train, manual = data.load_raw(str(path))
@@ -98,8 +100,10 @@ def test_download_offline_says_what_to_do(tmp_path):
     assert list(tmp_path.iterdir()) == []
 
 
-def test_data_cli_prints_the_class_balance(capsys):
-    assert data.main(["--sample", "2000", "--no-log"]) == 0
-    out = capsys.readouterr().out
-    assert "negative_share" in out and "sts_test" in out
-    assert data.main(["--source", "/nonexistent.csv", "--no-log"]) == 2
+def test_data_command_prints_the_class_balance_and_the_splits_uri():
+    from entrypoints import data as command
+
+    code, out = invoke(command.main, "--sample", "2000")
+    assert code == 0 and "negative_share" in out and "sts_test" in out and "runs:/" in out
+    code, out = invoke(command.main, "--source", "/nonexistent.csv")
+    assert code == 2 and "error: no such data file: /nonexistent.csv" in out

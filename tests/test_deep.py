@@ -16,13 +16,9 @@ import pandas as pd
 import pytest
 import requests
 
-from entrypoints import config
-
-DEEP_SAMPLE = 600  # training-file rows: 480 train, 60 validation, 60 test (+ the 359 STS-Test tweets)
-DEEP_EPOCHS = 2
-# A 2-epoch model on 480 tweets puts many probabilities within 0.01 of its threshold, where the
-# quantised TFLite model may flip a label; the probability tolerance stays the production one.
-TOY_MIN_AGREEMENT = 0.95
+from airparadis import config
+from airparadis.training import deep
+from tests.conftest import DEEP_EPOCHS, TOY_MIN_AGREEMENT, invoke
 
 
 @pytest.fixture
@@ -37,36 +33,10 @@ def no_network(monkeypatch):
 
 
 @pytest.fixture(scope="session")
-def deep_splits():
-    from entrypoints import data
-
-    return data.load_splits("bundled", sample=DEEP_SAMPLE)
-
-
-@pytest.fixture(scope="session")
-def deep_sweep():
-    """(registered version, comparison table) of the whole grid on a tiny sample."""
-    from entrypoints import deep, sweep
-
-    return sweep.sweep("bundled", DEEP_SAMPLE, budget_minutes=30, settings=deep.Settings(epochs=DEEP_EPOCHS),
-                       parity_min_agreement=TOY_MIN_AGREEMENT)
-
-
-@pytest.fixture(scope="session")
-def deep_version(deep_sweep) -> int:
-    return deep_sweep[0]
-
-
-@pytest.fixture(scope="session")
-def deep_uri(deep_version) -> str:
-    return f"models:/{config.MODEL_NAME}/{deep_version}"
-
-
-@pytest.fixture(scope="session")
 def deep_run_id(deep_version) -> str:
     from mlflow.tracking import MlflowClient
 
-    return MlflowClient().get_model_version(config.MODEL_NAME, str(deep_version)).run_id
+    return MlflowClient().get_model_version(config.settings().model_name, str(deep_version)).run_id
 
 
 @pytest.fixture(scope="session")
@@ -77,7 +47,7 @@ def deep_pyfunc(deep_uri):
 
 
 def test_glove_loads_offline_and_holds_meaningful_vectors(no_network):
-    from entrypoints import embeddings
+    from airparadis.training import embeddings
 
     tokens, vectors = embeddings.load_glove()
     assert vectors.shape == (400_000, 50) and len(tokens) == 400_000
@@ -88,7 +58,7 @@ def test_glove_loads_offline_and_holds_meaningful_vectors(no_network):
 
 
 def test_embedding_matrices_follow_the_vocabulary(no_network, deep_splits):
-    from entrypoints import embeddings
+    from airparadis.training import embeddings
     from pyfunc.preprocess import clean_text, tokenize
 
     train_tokens = [tokenize(clean_text(t)) for t in deep_splits.train.text]
@@ -113,7 +83,7 @@ def test_embedding_matrices_follow_the_vocabulary(no_network, deep_splits):
 
 
 def test_vocabulary_encoding_pads_truncates_and_marks_unknown_words():
-    from entrypoints import embeddings
+    from airparadis.training import embeddings
     from pyfunc.deep import OOV_INDEX, PAD_INDEX, encode
 
     vocabulary = embeddings.build_vocabulary([["late", "again"], ["late", "flight"], ["flight"]], min_count=2)
@@ -131,24 +101,25 @@ def test_small_grid_compares_every_configuration_and_registers_the_best(deep_swe
     import mlflow
     from mlflow.tracking import MlflowClient
 
-    from entrypoints import registry
+    from airparadis.core import registry
 
     version, table = deep_sweep
-    expected = {(e, a) for e in config.DEEP_EMBEDDINGS for a in config.DEEP_ARCHITECTURES}
+    expected = {(e, a) for e in deep.EMBEDDINGS for a in deep.ARCHITECTURES}
     assert set(zip(table.embedding, table.architecture, strict=True)) == expected
     for column in ("val_accuracy", "val_roc_auc", "sts_accuracy", "sts_roc_auc"):
         assert table[column].between(0, 1).all(), column
     assert (table.training_seconds > 0).all() and table.epochs.between(1, DEEP_EPOCHS).all()
 
     client = MlflowClient()
-    mv = client.get_model_version(config.MODEL_NAME, str(version))
+    mv = client.get_model_version(config.settings().model_name, str(version))
     assert mv.tags[config.APPROACH_TAG] == "deep"
-    assert int(client.get_model_version_by_alias(config.MODEL_NAME, registry.best_alias("deep")).version) >= 1
+    best_alias = client.get_model_version_by_alias(config.settings().model_name, registry.best_alias("deep"))
+    assert int(best_alias.version) >= 1
     run = client.get_run(deep_run_id)
     best = table.iloc[table.val_roc_auc.idxmax()]
     assert (run.data.tags["best_embedding"], run.data.tags["best_architecture"]) == (best.embedding, best.architecture)
-    assert run.data.metrics["parity_tweets"] >= min(config.DEEP_PARITY_TWEETS, 900)
-    assert run.data.metrics["parity_max_abs_diff"] <= config.DEEP_PARITY_MAX_DIFF
+    assert run.data.metrics["parity_tweets"] >= min(deep.PARITY_TWEETS, 900)
+    assert run.data.metrics["parity_max_abs_diff"] <= deep.PARITY_MAX_DIFF
     assert run.data.metrics["size_tflite_quantised_mb"] < run.data.metrics["size_tflite_float_mb"]
     children = client.search_runs([run.info.experiment_id], f"tags.mlflow.parentRunId = '{deep_run_id}'")
     assert len(children) == len(expected)
@@ -172,7 +143,7 @@ def test_tflite_pyfunc_agrees_with_the_keras_model(deep_pyfunc, deep_run_id, dee
     encoded = encode([clean_text(t) for t in texts], inner.index, inner.sequence_length)
     p_keras = keras_model.predict(encoded, verbose=0).reshape(-1)
     diff = np.abs(served.negative_probability.to_numpy() - p_keras)
-    assert diff.max() <= config.DEEP_PARITY_MAX_DIFF
+    assert diff.max() <= deep.PARITY_MAX_DIFF
     agreement = np.mean((p_keras >= inner.threshold) == (served.label == "negative").to_numpy())
     assert agreement >= TOY_MIN_AGREEMENT
 
@@ -181,7 +152,7 @@ def test_parity_check_fails_the_run_when_tflite_drifts(deep_pyfunc, deep_run_id,
     import keras
     import mlflow
 
-    from entrypoints import deep
+    from airparadis.training import deep
     from pyfunc.deep import encode
     from pyfunc.preprocess import clean_text
 
@@ -215,7 +186,7 @@ def test_deployed_model_never_imports_tensorflow(deep_uri, deep_pyfunc, tracking
 def test_serving_requirements_contain_no_tensorflow_or_torch(deep_uri):
     import mlflow
 
-    from entrypoints import registry
+    from airparadis.core import registry
 
     local = mlflow.artifacts.download_artifacts(f"{deep_uri}/requirements.txt")
     model_requirements = [r.strip() for r in open(local, encoding="utf-8") if r.strip()]
@@ -223,9 +194,10 @@ def test_serving_requirements_contain_no_tensorflow_or_torch(deep_uri):
     serving_file = [r.split("==")[0].strip().lower() for r in config.SERVING_REQUIREMENTS.read_text().splitlines()
                     if r.strip() and not r.startswith("#")]
     assert "ai-edge-litert" in serving_file
-    for requirements in (model_requirements, serving_file):
-        for forbidden in (*config.BUDGET.forbidden_requirements, "keras", "tensorflow-cpu"):
-            assert not any(r.lower().startswith(forbidden) for r in requirements), (forbidden, requirements)
+    from airparadis.release import requirements
+
+    for lines in (model_requirements, serving_file):
+        assert requirements.forbidden(lines) == [] and "keras" not in requirements.names(lines)
 
 
 def test_served_tflite_model_answers_through_the_real_server(deep_uri, deep_pyfunc, tracking_uri):
@@ -243,24 +215,12 @@ def test_served_tflite_model_answers_through_the_real_server(deep_uri, deep_pyfu
     assert bad.status_code == 400 and "text" in bad.json()["message"]
 
 
-def test_command_lines_reject_unknown_names(capsys):
-    from entrypoints import deep, sweep
+def test_command_line_rejects_unknown_names():
+    from entrypoints import deep as command
 
-    with pytest.raises(SystemExit) as exit_deep:
-        deep.main(["--embedding", "bert"])
-    assert exit_deep.value.code == 2 and "invalid choice" in capsys.readouterr().err
-    with pytest.raises(SystemExit) as exit_sweep:
-        sweep.main(["--embeddings", "glove,bert", "--architectures", "cnn"])
-    assert exit_sweep.value.code == 2 and "bert" in capsys.readouterr().err
-
-
-@pytest.mark.parametrize("module", ["deep", "sweep"])
-def test_command_lines_explain_their_options(module, capsys):
-    import importlib
-
-    stage = importlib.import_module(f"entrypoints.{module}")
-    with pytest.raises(SystemExit) as exit_help:
-        stage.main(["--help"])
-    out = capsys.readouterr().out
-    assert exit_help.value.code == 0 and "--fine-tune-embedding" in out and "--epochs" in out
-    assert ("--budget-minutes" in out) == (module == "sweep")
+    code, out = invoke(command.main, "--embedding", "bert")
+    assert code == 2 and "unknown or no embedding ['bert']" in out
+    code, out = invoke(command.main, "--embedding", "glove,bert", "--architecture", "cnn")
+    assert code == 2 and "bert" in out and "choose from scratch" in out
+    code, out = invoke(command.main, "--epochs", "2.5")
+    assert code == 2 and "expected a whole number" in out

@@ -3,7 +3,7 @@
 import numpy as np
 import pytest
 
-from entrypoints.evaluate import choose_threshold, compute_metrics, plot_evaluation
+from airparadis.core.evaluation import choose_threshold, compute_metrics, plot_evaluation
 
 
 def test_metrics_on_a_hand_checked_example():

@@ -14,7 +14,7 @@ import sys
 import pytest
 import requests
 
-from entrypoints import config
+from airparadis import config
 from pyfunc.contract import MAX_BATCH_ROWS, MAX_BODY_BYTES, MAX_ERROR_MESSAGE_CHARS, MAX_TEXT_CHARS
 from pyfunc.serving import clean_message
 from tests.behaviour import CLEARLY_NEGATIVE, CLEARLY_POSITIVE
@@ -83,7 +83,7 @@ CORPUS = [
 
 @pytest.fixture(scope="module")
 def hardened(simple_version, tracking_uri) -> str:
-    with hardened_serve(f"models:/{config.MODEL_NAME}/{simple_version}", tracking_uri) as url:
+    with hardened_serve(f"models:/{config.settings().model_name}/{simple_version}", tracking_uri) as url:
         yield url
 
 
@@ -170,7 +170,7 @@ def test_clean_message_cuts_echoes_notices_and_paths():
 
 @pytest.mark.slow
 def test_cd_smoke_test_passes_on_the_hardened_api_and_fails_on_the_bare_server(hardened, served_simple, capsys):
-    from entrypoints import smoke
+    from airparadis.release import smoke
     from tests.servers import free_port
 
     assert smoke.main(["--url", hardened, "--wait", "30"]) == 0

@@ -22,7 +22,7 @@ from pathlib import Path
 import pytest
 import yaml
 
-from entrypoints import config
+from airparadis import config
 
 INFRA = config.ROOT / "infra"
 BIN = Path(sys.executable).parent

@@ -101,7 +101,8 @@ def test_export_labels_format_relabels_and_deduplicates(tmp_path):
 
 def test_export_feeds_the_training_data_loader(tmp_path):
     """The sentiment140 export is read by the training stage's own loader (the feedback loop)."""
-    from entrypoints import config, data
+    from airparadis import config
+    from airparadis.core import data
 
     out = tmp_path / "train_with_feedback.csv.gz"
     rows = export(filled_store(tmp_path), out, "sentiment140", merge_with=config.BUNDLED_TRAIN)

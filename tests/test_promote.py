@@ -7,9 +7,12 @@ import mlflow
 import pytest
 from mlflow.tracking import MlflowClient
 
-from entrypoints import config, promote, registry, simple
-from entrypoints.promote import Assessment, decide
-from pyfunc.simple import SimpleModel
+from airparadis import config
+from airparadis.core import registry
+from airparadis.release import gate
+from airparadis.release.gate import Assessment, decide
+from airparadis.training import simple
+from tests.conftest import invoke
 
 
 def assessment(version=2, f1=0.80, size=3.0, p99=2.0, heavy=()):
@@ -37,16 +40,11 @@ def test_a_better_model_over_budget_is_refused(kwargs, reason):
     assert not decision.promote and any(reason in r for r in decision.reasons)
 
 
-def test_heavy_requirements_are_detected():
-    assert promote.heavy(["torch==2.13.0", "tensorflow-cpu==2.21.0", "numpy==2"], ("tensorflow", "torch")) == [
-        "tensorflow-cpu", "torch"]
-
-
 @pytest.fixture
 def own_model_name(monkeypatch):
     """Promotions here use their own registered model, so other tests' aliases are untouched."""
-    monkeypatch.setattr(config, "MODEL_NAME", "promotion-gate-test")
-    return config.MODEL_NAME
+    monkeypatch.setenv("AIRPARADIS_MODEL_NAME", "promotion-gate-test")
+    return config.settings().model_name
 
 
 def test_real_promotions_in_the_registry(own_model_name, simple_version, tmp_path, capsys):
@@ -54,12 +52,12 @@ def test_real_promotions_in_the_registry(own_model_name, simple_version, tmp_pat
     source = client.get_model_version("air-paradis-sentiment", str(simple_version)).source
     good = mlflow.register_model(source, own_model_name, tags={config.APPROACH_TAG: "simple"}).version
 
-    first = promote.run(good)
+    first = gate.run(good)
     assert first.promote
     assert client.get_model_version_by_alias(own_model_name, "production").version == good
 
-    weak = simple.run("bundled", sample=800, c_values=[0.05], ngram_values=[1])  # registered under the test name
-    second = promote.run(str(weak))
+    weak = simple.run(source="bundled", sample=800, c_values=[0.05], ngram_values=[1])  # registered under the test name
+    second = gate.run(str(weak))
     assert not second.promote
     assert client.get_model_version_by_alias(own_model_name, "production").version == good
     assert client.get_model_version(own_model_name, str(weak)).tags["promotion"].startswith("NOT promoted")
@@ -67,25 +65,28 @@ def test_real_promotions_in_the_registry(own_model_name, simple_version, tmp_pat
 
     # the same good model, but declaring a GB-sized serving dependency, is refused by the budget
     local = Path(mlflow.artifacts.download_artifacts(source))
-    artifacts = {name: str(shutil.copy(local / "artifacts" / f, tmp_path / f)) for name, f in
-                 (("pipeline", "pipeline.joblib"), ("model_config", "model_config.json"))}
+    artifacts = {"pipeline": str(shutil.copy(local / "artifacts" / "pipeline.joblib", tmp_path))}
+    threshold = mlflow.pyfunc.load_model(str(local)).unwrap_python_model().threshold
     with mlflow.start_run():
-        heavy = registry.log_and_register(SimpleModel(), artifacts, "simple",
-                                          registry.pinned("mlflow", "scikit-learn", "torch"), {"f1_negative": 0.9})
-    third = promote.run(str(heavy), margin=-1.0)  # any quality passes: only the budget can refuse it
-    assert not third.promote and any("serving needs torch" in r for r in third.reasons)
+        heavy = registry.log_and_register("simple", artifacts, {"threshold": threshold},
+                                          [*registry.pinned("mlflow", "scikit-learn"), "torchvision==0.28.0"],
+                                          {"f1_negative": 0.9})
+    third = gate.run(str(heavy), margin=-1.0)  # any quality passes: only the budget can refuse it
+    assert not third.promote and any("serving needs torchvision" in r for r in third.reasons)
 
 
-def test_promote_cli_reports_a_missing_model(own_model_name, capsys):
-    assert promote.main(["--model", "approach:transformer"]) == 2
-    assert "no registered version" in capsys.readouterr().err
+def test_promote_command_reports_a_missing_model(own_model_name):
+    from entrypoints import promote as command
+
+    code, out = invoke(command.main, "--model", "approach:transformer")
+    assert code == 2 and "error: no registered version" in out
 
 
 def test_version_specs_resolve_in_every_form(simple_version):
     from mlflow.tracking import MlflowClient
 
-    MlflowClient().set_registered_model_alias(config.MODEL_NAME, "spec-test", str(simple_version))
-    for spec in (simple_version, str(simple_version), "spec-test", f"models:/{config.MODEL_NAME}@spec-test",
-                 f"models:/{config.MODEL_NAME}/{simple_version}"):
+    MlflowClient().set_registered_model_alias(config.settings().model_name, "spec-test", str(simple_version))
+    for spec in (simple_version, str(simple_version), "spec-test", f"models:/{config.settings().model_name}@spec-test",
+                 f"models:/{config.settings().model_name}/{simple_version}"):
         assert registry.resolve_version(spec) == simple_version, spec
     assert registry.resolve_version("approach:simple") >= simple_version

@@ -4,7 +4,7 @@ import json
 
 import pytest
 
-from entrypoints import publish
+from airparadis.reporting import publish
 
 
 @pytest.fixture

@@ -7,8 +7,9 @@ import json
 import numpy as np
 import pytest
 
-from entrypoints import config, report
-from tests.conftest import SMALL_SAMPLE
+from airparadis import config
+from airparadis.reporting import compare
+from tests.conftest import SMALL_SAMPLE, invoke
 
 PNG = b"\x89PNG\r\n\x1a\n"
 
@@ -16,7 +17,7 @@ PNG = b"\x89PNG\r\n\x1a\n"
 @pytest.fixture(scope="module")
 def comparison(simple_version, transformer_version, tmp_path_factory):
     out = tmp_path_factory.mktemp("results")
-    result = report.run([str(simple_version), str(transformer_version), "999"], "bundled", SMALL_SAMPLE, out,
+    result = compare.run([str(simple_version), str(transformer_version), "999"], "bundled", SMALL_SAMPLE, out,
                         single_calls=5, batch_rows=50)
     return result, out
 
@@ -34,15 +35,15 @@ def test_report_rows_come_from_the_registered_runs(comparison, simple_version, t
     # The transformer was trained on this very split: the report's recomputation through the
     # registered pyfunc reproduces what the training stage logged, on every split.
     assert tf["trained_on_same_split"] == "yes"
-    for split in report.SPLIT_NAMES:
-        for metric in report.QUALITY:
+    for split in compare.SPLIT_NAMES:
+        for metric in compare.QUALITY:
             assert tf[f"{split}_{metric}"] == pytest.approx(run.data.metrics[f"{split}_{metric}"], abs=1e-6)
     assert tf["training_seconds"] == run.data.metrics["training_seconds"]
     assert tf["forms"]["chosen"] == run.data.params["quantization"]
     assert tf["forms"]["int8"]["sts_test_accuracy"] == run.data.metrics["form_int8_sts_test_accuracy"]
     assert "forms" not in rows["simple"]
     for r in rows.values():
-        mv = client.get_model_version(config.MODEL_NAME, str(r["version"]))
+        mv = client.get_model_version(config.settings().model_name, str(r["version"]))
         assert r["model_size_mb"] == pytest.approx(float(mv.tags["model_size_mb"]))
         assert r["trained_on_same_split"] in ("yes", "no")
         assert 0 < r["latency_single_ms_p50"] <= r["latency_single_ms_p95"]
@@ -69,26 +70,17 @@ def test_report_writes_table_json_charts_and_logs_them(comparison, transformer_v
     for name in ("comparison_quality.png", "comparison_cost.png", "comparison_curves.png"):
         data = (out / name).read_bytes()
         assert data.startswith(PNG) and len(data) > 10_000
-    runs = mlflow.search_runs(experiment_names=[config.EXPERIMENT_NAME], filter_string="tags.stage = 'report'",
+    runs = mlflow.search_runs(experiment_names=[config.settings().experiment], filter_string="tags.stage = 'report'",
                               output_format="list")
     assert runs, "no report run logged"
     logged = {a.path for a in MlflowClient().list_artifacts(runs[0].info.run_id, "comparison")}
     assert {"comparison/comparison.md", "comparison/comparison.json", "comparison/comparison_quality.png"} <= logged
 
 
-def test_report_command_fails_clearly_when_nothing_is_registered(tmp_path, capsys):
-    assert report.main(["--models", "998,approach:nothing", "--sample", "300", "--out", str(tmp_path),
-                        "--no-log"]) == 2
-    assert "none of ['998', 'approach:nothing'] is registered" in capsys.readouterr().err
+def test_report_command_fails_clearly_when_nothing_is_registered(tmp_path):
+    from entrypoints import report as command
+
+    code, out = invoke(command.main, "--models", "998,approach:nothing", "--sample", "300", "--out", str(tmp_path),
+                       "--no-log")
+    assert code == 2 and "none of ['998', 'approach:nothing'] is registered" in out
     assert not (tmp_path / "comparison.md").exists()
-
-
-@pytest.mark.parametrize("stage", ["transformer", "report"])
-def test_stage_help_documents_its_options(stage):
-    import subprocess
-    import sys
-
-    result = subprocess.run([sys.executable, "-m", f"entrypoints.{stage}", "--help"], capture_output=True, text=True,
-                            timeout=120, cwd=config.ROOT)
-    assert result.returncode == 0 and "usage:" in result.stdout
-    assert ("--max-steps" if stage == "transformer" else "--models") in result.stdout

@@ -8,14 +8,14 @@ import pandas as pd
 import pytest
 from mlflow.tracking import MlflowClient
 
-from entrypoints import config
+from airparadis import config
 from tests import behaviour
 
 
 @pytest.fixture(scope="module")
 def version_info(simple_version):
     client = MlflowClient()
-    mv = client.get_model_version(config.MODEL_NAME, str(simple_version))
+    mv = client.get_model_version(config.settings().model_name, str(simple_version))
     return client, mv, client.get_run(mv.run_id)
 
 
@@ -26,7 +26,7 @@ def predict_fn(model):
 def test_version_is_tagged_and_holds_the_best_simple_alias(version_info, simple_version):
     client, mv, _ = version_info
     assert mv.tags[config.APPROACH_TAG] == "simple"
-    assert int(client.get_model_version_by_alias(config.MODEL_NAME, "best-simple").version) == simple_version
+    assert int(client.get_model_version_by_alias(config.settings().model_name, "best-simple").version) == simple_version
 
 
 def test_run_logs_metrics_on_every_split_plots_and_datasets(version_info):
@@ -45,7 +45,7 @@ def test_run_logs_metrics_on_every_split_plots_and_datasets(version_info):
 
 def test_logged_model_carries_its_code_signature_and_light_requirements(version_info):
     _, mv, _ = version_info
-    local = Path(mlflow.artifacts.download_artifacts(f"models:/{config.MODEL_NAME}/{mv.version}"))
+    local = Path(mlflow.artifacts.download_artifacts(f"models:/{config.settings().model_name}/{mv.version}"))
     assert (local / "code" / "pyfunc" / "preprocess.py").exists()
     requirements = (local / "requirements.txt").read_text()
     assert "scikit-learn==" in requirements and "tensorflow" not in requirements and "torch" not in requirements

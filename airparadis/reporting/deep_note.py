@@ -1,7 +1,7 @@
 """Write the deep model's note from its real runs: the sweep's comparison table, the deployed
 (TFLite) model's metrics, parity, sizes, and the serving benchmark.
 
-    .venv/bin/python -m benchmarks.deep_note --model best-deep
+    python -m entrypoints.publish --deep-model best-deep
 
 Reads the registered version's run in MLflow (and ``benchmarks/results/deep_serving.json`` when
 ``benchmarks.deep_serving`` has been run), writes ``benchmarks/results/deep_sweep.json`` and
@@ -10,27 +10,24 @@ Reads the registered version's run in MLflow (and ``benchmarks/results/deep_serv
 
 from __future__ import annotations
 
-import argparse
 import json
-import sys
 from pathlib import Path
 
 import pandas as pd
 
-from entrypoints import config, registry, tracking
+from airparadis import config
+from airparadis.core import registry, tracking
 
-RESULTS = Path(__file__).parent / "results"
+RESULTS = config.ROOT / "benchmarks" / "results"
 NOTE = config.ROOT / "docs" / "deep_model.md"
 SPLITS = ("validation", "test", "sts_test")
 TARGET_STS_ACCURACY = 0.864  # dos Santos and Gatti (2014), character-level CNN
 
 
 def markdown_table(frame: pd.DataFrame, index: str | None = None) -> str:
-    """A GitHub markdown table (no extra dependency); ``index`` names the index column to show."""
+    """A GitHub markdown table; ``index`` names the index column to show."""
     frame = frame.rename_axis(index).reset_index() if index else frame
-    rows = [[f"{v:.4f}" if isinstance(v, float) else str(v) for v in row] for row in frame.itertuples(index=False)]
-    header = [str(c) for c in frame.columns]
-    return "\n".join("| " + " | ".join(r) + " |" for r in [header, ["---"] * len(header), *rows])
+    return frame.to_markdown(index=False, floatfmt=".4f")
 
 
 def collect(spec: str) -> dict:
@@ -39,7 +36,7 @@ def collect(spec: str) -> dict:
 
     client = MlflowClient()
     version = registry.resolve_version(spec)
-    mv = client.get_model_version(config.MODEL_NAME, str(version))
+    mv = client.get_model_version(config.settings().model_name, str(version))
     run = client.get_run(mv.run_id)
     m, p = run.data.metrics, run.data.params
     try:
@@ -48,7 +45,7 @@ def collect(spec: str) -> dict:
     except Exception:  # a single `deep` run has no comparison table
         comparison = []
     return {
-        "model": f"{config.MODEL_NAME}/{version}",
+        "model": f"{config.settings().model_name}/{version}",
         "run_id": mv.run_id,
         "configuration": {k: p.get(k) or run.data.tags.get(f"best_{k}") for k in ("embedding", "architecture")},
         "settings": {k: p.get(k) for k in ("epochs", "batch_size", "patience", "learning_rate", "sequence_length",
@@ -130,24 +127,14 @@ def render(result: dict, serving: dict | None) -> str:
     return "\n".join(lines) + "\n"
 
 
-def main(argv: list[str] | None = None) -> int:
-    parser = argparse.ArgumentParser(prog="python -m benchmarks.deep_note", description=__doc__,
-                                     formatter_class=argparse.RawDescriptionHelpFormatter)
-    parser.add_argument("--model", default="best-deep", help="version, alias or approach:deep (default best-deep)")
-    parser.add_argument("--note", type=Path, default=NOTE, help="markdown file to write")
-    args = parser.parse_args(argv)
+def write(spec: str = "best-deep", note: Path = NOTE) -> Path:
+    """Collect the sweep of ``spec``'s run, write ``benchmarks/results/deep_sweep.json`` and the note."""
     tracking.setup()
-    result = collect(args.model)
+    result = collect(spec)
     serving_path = RESULTS / "deep_serving.json"
     serving = json.loads(serving_path.read_text()) if serving_path.exists() else None
     RESULTS.mkdir(exist_ok=True)
     (RESULTS / "deep_sweep.json").write_text(json.dumps(result, indent=2) + "\n")
-    args.note.parent.mkdir(parents=True, exist_ok=True)
-    args.note.write_text(render(result, serving))
-    print(args.note.read_text())
-    print(f"written to {args.note} and {RESULTS / 'deep_sweep.json'}")
-    return 0
-
-
-if __name__ == "__main__":
-    sys.exit(main())
+    note.parent.mkdir(parents=True, exist_ok=True)
+    note.write_text(render(result, serving))
+    return note

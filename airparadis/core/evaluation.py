@@ -1,4 +1,10 @@
-"""Evaluation stage: the same metrics and plots for every approach and every split."""
+"""Evaluation: the same metrics and plots for every approach and every split.
+
+Why not ``mlflow.models.evaluate``: its static-dataset mode takes predicted labels only (no ROC
+or PR AUC, no calibration), and its model mode scores the model itself with its own threshold,
+split after split, where every stage here already holds the probabilities it needs (each split
+scored once) and chooses its threshold on validation. The metrics are scikit-learn's.
+"""
 
 from __future__ import annotations
 
@@ -8,7 +14,9 @@ import numpy as np
 import pandas as pd
 from sklearn import metrics as skm
 
-from entrypoints.data import Splits
+from airparadis.core.data import Splits
+
+EVALUATED = ("validation", "test", "sts_test")  # every model is judged on these
 
 METRICS = ("accuracy", "f1_negative", "precision_negative", "recall_negative", "roc_auc", "pr_auc", "log_loss")
 
@@ -69,40 +77,31 @@ def plot_evaluation(y_true, negative_probability, threshold: float, title: str):
     return fig
 
 
-def evaluate_splits(
-    predict_proba: Callable[[list[str]], np.ndarray],
-    splits: Splits,
-    threshold: float,
-    names: tuple[str, ...] = ("validation", "test", "sts_test"),
-) -> pd.DataFrame:
-    """Metrics of a model (raw texts -> negative probability) on each named split."""
-    rows = {}
-    for name in names:
-        frame = getattr(splits, name)
-        rows[name] = compute_metrics(frame.label, predict_proba(frame.text.tolist()), threshold)
+def score_splits(
+    predict_proba: Callable[[list[str]], np.ndarray], splits: Splits, names: tuple[str, ...] = EVALUATED
+) -> dict[str, np.ndarray]:
+    """Negative-class probabilities of a model (raw texts in) on each named split: each split is
+    scored once, and the threshold, the metrics and the plots are all computed from these."""
+    return {name: np.asarray(predict_proba(getattr(splits, name).text.tolist()), dtype=float) for name in names}
+
+
+def metrics_table(scores: dict[str, np.ndarray], splits: Splits, threshold: float) -> pd.DataFrame:
+    """One row of :data:`METRICS` per scored split."""
+    rows = {name: compute_metrics(getattr(splits, name).label, prob, threshold) for name, prob in scores.items()}
     return pd.DataFrame(rows).T[list(METRICS)]
 
 
-def log_evaluation(
-    predict_proba: Callable[[list[str]], np.ndarray],
-    splits: Splits,
-    threshold: float,
-    label: str,
-    names: tuple[str, ...] = ("validation", "test", "sts_test"),
-) -> pd.DataFrame:
-    """Log ``<split>_<metric>`` metrics, one evaluation figure per split, and the table."""
+def log_evaluation(scores: dict[str, np.ndarray], splits: Splits, threshold: float, label: str) -> pd.DataFrame:
+    """Log ``<split>_<metric>`` metrics, one evaluation figure per split and the table; return it."""
     import matplotlib.pyplot as plt
     import mlflow
 
-    rows = {}
-    for name in names:
+    table = metrics_table(scores, splits, threshold)
+    for name, prob in scores.items():
+        mlflow.log_metrics({f"{name}_{k}": float(v) for k, v in table.loc[name].items()})
         frame = getattr(splits, name)
-        prob = np.asarray(predict_proba(frame.text.tolist()), dtype=float)
-        rows[name] = compute_metrics(frame.label, prob, threshold)
-        mlflow.log_metrics({f"{name}_{k}": v for k, v in rows[name].items()})
         fig = plot_evaluation(frame.label, prob, threshold, f"{label} on {name} ({len(frame):,} tweets)")
         mlflow.log_figure(fig, f"plots/evaluation_{name}.png")
         plt.close(fig)
-    table = pd.DataFrame(rows).T[list(METRICS)]
     mlflow.log_table(table.reset_index(names="split"), "metrics_table.json")
     return table

@@ -9,9 +9,7 @@ is printed and logged as ``comparison/deep_sweep.{json,csv,md}`` with a plot.
 
 from __future__ import annotations
 
-import argparse
 import itertools
-import sys
 import tempfile
 import time
 from dataclasses import asdict
@@ -20,7 +18,9 @@ from pathlib import Path
 import mlflow
 import pandas as pd
 
-from entrypoints import cli, config, data, deep, embeddings, tracking
+from airparadis import config
+from airparadis.core import data, tracking
+from airparadis.training import deep
 
 TABLE_COLUMNS = {
     "keras_validation_accuracy": "val_accuracy",
@@ -68,7 +68,7 @@ def log_comparison(table: pd.DataFrame) -> None:
     with tempfile.TemporaryDirectory() as tmp:
         csv, md = Path(tmp, "deep_sweep.csv"), Path(tmp, "deep_sweep.md")
         table.to_csv(csv, index=False)
-        md.write_text(table.round(4).to_markdown(index=False) if _has_tabulate() else table.round(4).to_string())
+        md.write_text(table.round(4).to_markdown(index=False))
         mlflow.log_artifact(str(csv), "comparison")
         mlflow.log_artifact(str(md), "comparison")
     fig = comparison_figure(table)
@@ -76,43 +76,36 @@ def log_comparison(table: pd.DataFrame) -> None:
     plt.close(fig)
 
 
-def _has_tabulate() -> bool:
-    try:
-        import tabulate  # noqa: F401
-    except ImportError:
-        return False
-    return True
-
-
 def check_grid(embedding_kinds: list[str], architectures: list[str]) -> None:
     """Raise ``ValueError`` naming the unknown embeddings or architectures of a grid."""
-    for names, known, what in ((embedding_kinds, config.DEEP_EMBEDDINGS, "embedding"),
-                               (architectures, config.DEEP_ARCHITECTURES, "architecture")):
+    for names, known, what in ((embedding_kinds, deep.EMBEDDINGS, "embedding"),
+                               (architectures, deep.ARCHITECTURES, "architecture")):
         unknown = [n for n in names if n not in known]
         if unknown or not names:
             raise ValueError(f"unknown or no {what} {unknown}; choose from {', '.join(known)}")
 
 
 def sweep(
+    splits_uri: str | None = None,
     source: str = "bundled",
     sample: int | None = None,
-    embedding_kinds: list[str] = config.DEEP_EMBEDDINGS,
-    architectures: list[str] = config.DEEP_ARCHITECTURES,
-    budget_minutes: float = config.DEEP_SWEEP_BUDGET_MINUTES,
+    embedding_kinds: list[str] = deep.EMBEDDINGS,
+    architectures: list[str] = deep.ARCHITECTURES,
+    budget_minutes: float = deep.SWEEP_BUDGET_MINUTES,
     settings: deep.Settings = deep.Settings(),
     register: bool = True,
-    parity_tweets: int = config.DEEP_PARITY_TWEETS,
-    parity_min_agreement: float = config.DEEP_PARITY_MIN_AGREEMENT,
+    parity_tweets: int = deep.PARITY_TWEETS,
+    parity_min_agreement: float = deep.PARITY_MIN_AGREEMENT,
 ) -> tuple[int | None, pd.DataFrame]:
     """Run the grid; deploy and register the best configuration. Returns (version, table)."""
     check_grid(embedding_kinds, architectures)
-    splits = data.load_splits(source, sample, settings.seed)
-    metric = f"keras_validation_{config.DEEP_SELECTION_METRIC}"
-    with tracking.start_run(run_name="deep-sweep"):
+    metric = f"keras_validation_{deep.SELECTION_METRIC}"
+    with tracking.start_run("deep-sweep"):
         mlflow.set_tag(config.APPROACH_TAG, "deep")
+        splits = data.read_splits(splits_uri or data.prepare(source, sample))
         deep.log_new_params({"budget_minutes": budget_minutes, "selection_metric": metric,
                            "grid_embeddings": ",".join(embedding_kinds), "grid_architectures": ",".join(architectures),
-                           **asdict(settings)})
+                           "splits_uri": splits.uri, **asdict(settings)})
         data.log_datasets(splits)
         prepared = deep.prepare(splits, settings)
         mlflow.log_metrics(prepared.oov)
@@ -134,34 +127,5 @@ def sweep(
         print(table.round(4).to_string(index=False))
         if skipped:
             print(f"budget of {budget_minutes} min spent; not run: {', '.join(skipped)}")
-        print(f"best by validation {config.DEEP_SELECTION_METRIC}: {best.embedding} x {best.architecture}")
+        print(f"best by validation {deep.SELECTION_METRIC}: {best.embedding} x {best.architecture}")
         return deep.deploy(best, prepared, register, parity_tweets, parity_min_agreement), table
-
-
-def main(argv: list[str] | None = None) -> int:
-    parser = argparse.ArgumentParser(prog="python -m entrypoints.sweep", description=__doc__,
-                                     formatter_class=argparse.RawDescriptionHelpFormatter)
-    parser.add_argument("--embeddings", type=cli.words, default=list(config.DEEP_EMBEDDINGS),
-                        help=f"comma-separated, from {','.join(config.DEEP_EMBEDDINGS)}")
-    parser.add_argument("--architectures", type=cli.words, default=list(config.DEEP_ARCHITECTURES),
-                        help=f"comma-separated, from {','.join(config.DEEP_ARCHITECTURES)}")
-    parser.add_argument("--budget-minutes", type=float, default=config.DEEP_SWEEP_BUDGET_MINUTES,
-                        help="no configuration starts once this many minutes are spent")
-    deep.add_training_options(parser)
-    args = parser.parse_args(argv)
-    try:
-        check_grid(args.embeddings, args.architectures)
-    except ValueError as e:
-        parser.error(str(e))
-    try:
-        version, _ = sweep(args.source, args.sample, args.embeddings, args.architectures, args.budget_minutes,
-                           deep.settings_from(args))
-    except (data.DataUnavailable, embeddings.EmbeddingUnavailable, deep.ParityError) as e:
-        print(f"error: {e}", file=sys.stderr)
-        return 2
-    print(f"best deep model registered as {config.MODEL_NAME} version {version}")
-    return 0
-
-
-if __name__ == "__main__":
-    sys.exit(main())

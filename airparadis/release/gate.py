@@ -1,0 +1,178 @@
+"""The promotion gate: move the ``production`` alias to a candidate version, or say why not.
+
+The gate, stated once in :mod:`airparadis.config`:
+1. quality: the candidate's ``PROMOTION_METRIC`` on the validation set beats the production
+   version's by at least ``margin``, both on the SAME validation tweets. MLflow's own
+   ``mlflow.validate_evaluation_results`` (a ``MetricThreshold`` with ``min_absolute_change``)
+   makes this comparison. A version whose training run already scored these very tweets (same
+   dataset digest) is not scored again: its logged ``validation_*`` metrics are read back;
+2. deployment budget (``config.BUDGET``): model size, single-tweet p99 latency in process, and no
+   GB-sized serving dependency (one check, :mod:`airparadis.release.requirements`, shared with
+   the image builder).
+With no production version yet, a candidate that fits the budget is promoted.
+
+Why not ``mlflow.models.evaluate`` to score: see :mod:`airparadis.core.evaluation`.
+"""
+
+from __future__ import annotations
+
+import time
+from dataclasses import dataclass, field
+from pathlib import Path
+
+import mlflow
+import numpy as np
+import pandas as pd
+from mlflow.models import MetricThreshold
+from mlflow.models.evaluation import EvaluationResult
+from mlflow.models.evaluation.validation import ModelValidationFailedException
+from mlflow.tracking import MlflowClient
+
+from airparadis import config
+from airparadis.core import data, evaluation, registry, tracking
+from airparadis.release import requirements
+from pyfunc.names import PROBABILITY_COLUMN, TEXT_COLUMN
+
+LATENCY_CALLS = 100
+
+
+@dataclass
+class Assessment:
+    """What the gate measured for one model version."""
+
+    version: int
+    approach: str
+    metrics: dict[str, float]
+    size_mb: float
+    p99_ms: float
+    heavy_requirements: list[str] = field(default_factory=list)
+
+    def budget_problems(self, budget: config.DeploymentBudget) -> list[str]:
+        problems = []
+        if self.size_mb > budget.max_model_mb:
+            problems.append(f"size {self.size_mb:.1f} MB > {budget.max_model_mb} MB")
+        if self.p99_ms > budget.max_p99_ms:
+            problems.append(f"single-tweet p99 {self.p99_ms:.1f} ms > {budget.max_p99_ms} ms")
+        if self.heavy_requirements:
+            problems.append(f"serving needs {', '.join(self.heavy_requirements)}")
+        return problems
+
+
+def logged_validation_metrics(run, splits: data.Splits) -> dict[str, float] | None:
+    """The run's own ``validation_*`` metrics when it scored exactly these validation tweets."""
+    logged = {d.dataset.name: d.dataset.digest for d in run.inputs.dataset_inputs}
+    if logged.get("validation") != splits.digests.get("validation"):
+        return None
+    metrics = {m: run.data.metrics.get(f"validation_{m}") for m in evaluation.METRICS}
+    return None if any(v is None for v in metrics.values()) else metrics
+
+
+def assess(version: int, splits: data.Splits) -> Assessment:
+    """Size, requirements and single-tweet latency of a version; its validation metrics read back
+    from its run when it scored these tweets, else computed now."""
+    client = MlflowClient()
+    model_name = config.settings().model_name
+    mv = client.get_model_version(model_name, str(version))
+    local = Path(mlflow.artifacts.download_artifacts(f"models:/{model_name}/{version}"))
+    model = mlflow.pyfunc.load_model(str(local))
+    texts = splits.validation.text.tolist()
+    metrics = logged_validation_metrics(client.get_run(mv.run_id), splits)
+    if metrics is None:
+        prob = model.predict(pd.DataFrame({TEXT_COLUMN: texts}))[PROBABILITY_COLUMN].to_numpy()
+        metrics = evaluation.compute_metrics(splits.validation.label, prob, model.unwrap_python_model().threshold)
+    timings = []
+    for text in texts[:LATENCY_CALLS]:
+        start = time.perf_counter()
+        model.predict(pd.DataFrame({TEXT_COLUMN: [text]}))
+        timings.append((time.perf_counter() - start) * 1000)
+    return Assessment(
+        version=version,
+        approach=mv.tags.get(config.APPROACH_TAG, "?"),
+        metrics=metrics,
+        size_mb=registry.directory_mb(local),
+        p99_ms=float(np.percentile(timings, 99)),
+        heavy_requirements=requirements.forbidden(requirements.of_model(local)),
+    )
+
+
+@dataclass
+class Decision:
+    promote: bool
+    reasons: list[str]
+    candidate: Assessment
+    production: Assessment | None
+
+
+def quality_problem(candidate: Assessment, production: Assessment, margin: float, metric: str) -> str | None:
+    """``None`` when MLflow's validation passes: the candidate beats production by ``margin``."""
+    if margin <= 0:  # MLflow's MetricThreshold takes positive changes only: a tolerated loss is compared here
+        return None if candidate.metrics[metric] - production.metrics[metric] >= margin else "does not beat"
+    thresholds = {metric: MetricThreshold(min_absolute_change=margin, greater_is_better=True)}
+    try:
+        mlflow.validate_evaluation_results(thresholds, EvaluationResult(candidate.metrics, {}),
+                                           EvaluationResult(production.metrics, {}))
+    except ModelValidationFailedException:
+        return "does not beat"
+    return None
+
+
+def decide(candidate: Assessment, production: Assessment | None, margin: float,
+           budget: config.DeploymentBudget = config.BUDGET, metric: str = config.PROMOTION_METRIC) -> Decision:
+    """The gate itself: pure, so it is tested on its own."""
+    reasons = [f"over the deployment budget: {p}" for p in candidate.budget_problems(budget)]
+    if production is None:
+        return Decision(not reasons, reasons or ["no production version yet; the candidate fits the budget"],
+                        candidate, production)
+    if production.version == candidate.version:
+        return Decision(False, [*reasons, f"version {candidate.version} is already production"], candidate, production)
+    gain = candidate.metrics[metric] - production.metrics[metric]
+    verdict = quality_problem(candidate, production, margin, metric) or "beats"
+    line = (f"validation {metric} {candidate.metrics[metric]:.4f} vs production v{production.version} "
+            f"{production.metrics[metric]:.4f} ({gain:+.4f}; {verdict} the margin {margin})")
+    if verdict != "beats":
+        return Decision(False, [*reasons, line], candidate, production)
+    return Decision(not reasons, reasons or [line], candidate, production)
+
+
+def _row(a: Assessment, metric: str) -> str:
+    return (f"v{a.version:<4} {a.approach:<12} {a.metrics[metric]:>8.4f} {a.metrics['roc_auc']:>8.4f} "
+            f"{a.size_mb:>9.2f} {a.p99_ms:>8.1f}  {','.join(a.heavy_requirements) or '-'}")
+
+
+def production_version() -> int | None:
+    try:
+        alias = MlflowClient().get_model_version_by_alias(config.settings().model_name, config.PRODUCTION_ALIAS)
+    except mlflow.exceptions.MlflowException:
+        return None
+    return int(alias.version)
+
+
+def run(spec: str | int = "latest", margin: float = config.PROMOTION_MARGIN, splits_uri: str | None = None,
+        source: str = "bundled", sample: int | None = None) -> Decision:
+    """Assess the candidate and the current production version on the validation split at
+    ``splits_uri`` (or that of the data step for ``source``/``sample``) and move the alias if it passes."""
+    tracking.setup()
+    client = MlflowClient()
+    model_name = config.settings().model_name
+    candidate_version = registry.resolve_version(spec)
+    current = production_version()
+    splits = data.read_splits(splits_uri or data.prepare(source, sample))
+    candidate = assess(candidate_version, splits)
+    production = assess(current, splits) if current is not None else None
+    decision = decide(candidate, production, margin)
+
+    metric = config.PROMOTION_METRIC
+    print(f"\nvalidation set: {len(splits.validation):,} tweets ({splits.uri}); budget: {config.BUDGET}")
+    print(f"{'':5} {'approach':<12} {metric[:8]:>8} {'roc_auc':>8} {'size MB':>9} {'p99 ms':>8}  heavy deps")
+    print(_row(candidate, metric) + "   <- candidate")
+    if production is not None:
+        print(_row(production, metric) + "   <- production")
+    if decision.promote:
+        client.set_registered_model_alias(model_name, config.PRODUCTION_ALIAS, str(candidate_version))
+    outcome = "PROMOTED to production" if decision.promote else "NOT promoted"
+    client.set_model_version_tag(model_name, str(candidate_version), "promotion",
+                                 f"{outcome}: {'; '.join(decision.reasons)}"[:5000])
+    print(f"\nversion {candidate_version}: {outcome}")
+    for reason in decision.reasons:
+        print(f"  - {reason}")
+    return decision

@@ -1,0 +1,131 @@
+"""Serving image: generate the Dockerfile and build context of a registered model (no Docker
+engine needed), hardened for the free Azure App Service plan, and check what it holds.
+
+``mlflow models generate-dockerfile`` writes ``Dockerfile`` + ``model_dir/`` (the model with its
+``requirements.txt``, code and artifacts). This stage then:
+
+* runs the hardened API (``pyfunc/serving.py``, shipped in the model's own code) instead of
+  MLflow's nginx + uvicorn pair, on port 8080 (``WEBSITES_PORT``), one worker (``WEB_CONCURRENCY``);
+* drops the nginx install (not used; the body size limit is the API's own);
+* installs ``mlflow-skinny`` instead of the full ``mlflow`` (same version: the scoring server and
+  pyfunc loading are in it; the tracking server's pyarrow, scipy, matplotlib, sqlalchemy, flask...
+  are not needed to serve), unless ``--full-mlflow``;
+* refuses a model whose requirements carry a forbidden package (tensorflow, torch: GB-sized) or
+  one logged before ``pyfunc/serving.py`` existed;
+* writes ``image-manifest.json`` (model URI, requirements, sizes) next to the Dockerfile, and keeps
+  MLflow's original as ``Dockerfile.mlflow`` for comparison.
+
+``make image`` runs it for ``models:/air-paradis-sentiment@production`` into ``build/image``;
+CD builds that folder with docker/build-push-action.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import re
+import shutil
+import subprocess
+import sys
+from dataclasses import asdict, dataclass
+from pathlib import Path
+
+from airparadis import config
+from airparadis.release import requirements
+from pyfunc.names import MODEL_NAME
+
+PORT = 8080
+SERVER_MODULE = Path("code") / "pyfunc" / "serving.py"
+ENTRYPOINT = (f'ENTRYPOINT ["python", "-m", "uvicorn", "--factory", "pyfunc.serving:create_app", '
+              f'"--host", "0.0.0.0", "--port", "{PORT}"]')
+RUNTIME_ENV = [
+    "ENV PYTHONPATH=/opt/ml/model/code",
+    "ENV __pyfunc_model_path__=/opt/ml/model",
+    "ENV WEB_CONCURRENCY=1",  # F1: 1 GB of memory, one model in memory
+    "ENV PYTHONUNBUFFERED=1",
+    f"EXPOSE {PORT}",
+]
+IMAGE_NAME = MODEL_NAME  # docker image name
+DEFAULT_OUTPUT = config.ROOT / "build" / "image"
+
+
+class ImageError(RuntimeError):
+    """The model cannot be packaged for the free plan; the message says why."""
+
+
+@dataclass
+class Manifest:
+    model_uri: str
+    requirements: list[str]
+    model_mb: float
+    context_mb: float
+    base_image: str
+    entrypoint: str
+
+
+def read_requirements(model_dir: Path) -> list[str]:
+    text = (model_dir / "requirements.txt").read_text()
+    return [line.strip() for line in text.splitlines() if line.strip() and not line.startswith("#")]
+
+
+_MLFLOW_PIN = re.compile(r"^mlflow(\[[^\]]*\])?(==[\w.]+)$")
+
+
+def slim_requirements(model_dir: Path) -> None:
+    """``mlflow==X`` -> ``mlflow-skinny==X`` in the build context's copy of the model requirements."""
+    path = model_dir / "requirements.txt"
+    lines = [_MLFLOW_PIN.sub(r"mlflow-skinny\2", line.strip()) for line in path.read_text().splitlines()]
+    path.write_text("\n".join(lines) + "\n")
+
+
+def harden_dockerfile(text: str, slim: bool = True) -> str:
+    """MLflow's Dockerfile with the hardened API as entry point, without nginx and, if ``slim``,
+    with ``mlflow-skinny`` instead of ``mlflow``."""
+    lines = []
+    for line in text.splitlines():
+        if "apt-get install" in line and "nginx" in line:
+            continue
+        if slim and re.fullmatch(r"RUN pip install mlflow==[\w.]+", line.strip()):
+            line = line.replace("pip install mlflow==", "pip install mlflow-skinny==")
+        if line.startswith("ENTRYPOINT"):
+            lines += ["# The hardened API (pyfunc/serving.py) in front of MLflow's scoring server", *RUNTIME_ENV]
+            line = ENTRYPOINT
+        lines.append(line)
+    if ENTRYPOINT not in lines:
+        raise ImageError("the generated Dockerfile has no ENTRYPOINT to replace; MLflow's format changed")
+    return "\n".join(lines) + "\n"
+
+
+def generate(model_uri: str | None = None, output: Path = DEFAULT_OUTPUT, slim: bool = True) -> Manifest:
+    """Generate, harden and check the build context of ``model_uri`` (default: the production
+    alias) in ``output`` (replaced);
+    ``slim``: serve with ``mlflow-skinny`` instead of the full ``mlflow`` (same version)."""
+    from airparadis.core.registry import directory_mb
+
+    model_uri = model_uri or f"models:/{config.settings().model_name}@{config.PRODUCTION_ALIAS}"
+    output = Path(output)
+    if output.exists():
+        shutil.rmtree(output)
+    cmd = [sys.executable, "-m", "mlflow", "models", "generate-dockerfile", "-m", model_uri, "-d", str(output),
+           "--env-manager", "local"]
+    env = {"MLFLOW_TRACKING_URI": config.settings().tracking_uri, "MLFLOW_ENABLE_ARTIFACTS_PROGRESS_BAR": "false"}
+    done = subprocess.run(cmd, env={**os.environ, **env}, capture_output=True, text=True)
+    if done.returncode:
+        raise ImageError(f"mlflow models generate-dockerfile failed for {model_uri}:\n{done.stderr[-2000:]}")
+    model_dir = output / "model_dir"
+    if bad := requirements.forbidden(requirements.of_model(model_dir)):
+        raise ImageError(f"{model_uri} requires {', '.join(bad)}: too large for the free plan's image")
+    if not (model_dir / SERVER_MODULE).is_file():
+        raise ImageError(f"{model_uri} carries no {SERVER_MODULE} (logged before the hardened API existed); "
+                         "log the model again with the current pyfunc/")
+    dockerfile = output / "Dockerfile"
+    original = dockerfile.read_text()
+    (output / "Dockerfile.mlflow").write_text(original)  # MLflow's own, kept for comparison (not built)
+    dockerfile.write_text(harden_dockerfile(original, slim))
+    if slim:
+        slim_requirements(model_dir)
+    base = next(line.split()[1] for line in original.splitlines() if line.startswith("FROM"))
+    manifest = Manifest(model_uri, read_requirements(model_dir), round(directory_mb(model_dir), 3),
+                        round(directory_mb(output), 3), base, ENTRYPOINT)
+    (output / "image-manifest.json").write_text(json.dumps(asdict(manifest), indent=2) + "\n")
+    return manifest

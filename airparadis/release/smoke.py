@@ -1,0 +1,85 @@
+"""Smoke test of a deployed prediction API (CD runs it after each deployment; it needs only
+``requests``).
+
+1. ``GET /ping`` answers 200 (retried until ``--wait`` seconds: a free plan cold-starts the container);
+2. ``POST /invocations`` with a clearly negative and a clearly positive tweet answers 200 with the
+   contract's output (``label`` negative / not_negative, ``negative_probability`` in [0, 1]) and
+   the right labels;
+3. a request without ``Content-Type`` gets a 4xx JSON error without a stack trace (the hardened
+   API, not MLflow's bare server, is the one deployed).
+
+Exit status 0 when all pass, 1 otherwise, with the reason on stderr.
+"""
+
+from __future__ import annotations
+
+import time
+
+import requests
+
+from pyfunc.names import LABEL_NEGATIVE, LABEL_NOT_NEGATIVE, LABELS
+
+NEGATIVE = "I hate this airline. Worst flight ever, they lost my bags and the staff was so rude"
+POSITIVE = "Thank you for the wonderful flight, the crew was amazing and lovely. Love it!"
+
+
+class SmokeFailure(AssertionError):
+    """The deployed API answered wrong; the message says how."""
+
+
+def wait_for_ping(url: str, wait: float, pause: float = 5.0) -> float:
+    """Seconds until ``/ping`` answered 200; :class:`SmokeFailure` after ``wait`` seconds."""
+    start = time.monotonic()
+    last = "no answer"
+    while True:
+        try:
+            answer = requests.get(f"{url}/ping", timeout=30)
+            if answer.status_code == 200:
+                return time.monotonic() - start
+            last = f"HTTP {answer.status_code}"
+        except requests.RequestException as e:
+            last = type(e).__name__
+        if time.monotonic() - start > wait:
+            raise SmokeFailure(f"{url}/ping did not answer 200 within {wait:.0f}s (last: {last})")
+        time.sleep(pause)
+
+
+def check_prediction(url: str) -> list[dict]:
+    body = {"dataframe_records": [{"text": NEGATIVE}, {"text": POSITIVE}]}
+    answer = requests.post(f"{url}/invocations", json=body, timeout=60)
+    if answer.status_code != 200:
+        raise SmokeFailure(f"/invocations answered HTTP {answer.status_code}: {answer.text[:300]}")
+    try:
+        predictions = answer.json()["predictions"]
+    except (ValueError, KeyError, TypeError):
+        raise SmokeFailure(f"/invocations answered no predictions: {answer.text[:300]}") from None
+    if len(predictions) != 2:
+        raise SmokeFailure(f"2 tweets sent, {len(predictions)} predictions received")
+    for p in predictions:
+        if p.get("label") not in LABELS or not 0.0 <= float(p.get("negative_probability", -1)) <= 1.0:
+            raise SmokeFailure(f"prediction outside the contract: {p}")
+    labels = [p["label"] for p in predictions]
+    if labels != [LABEL_NEGATIVE, LABEL_NOT_NEGATIVE]:
+        raise SmokeFailure(f"wrong answers: {labels} for a clearly negative then a clearly positive tweet")
+    return predictions
+
+
+def check_bad_request(url: str) -> dict:
+    answer = requests.post(f"{url}/invocations", data=b'{"dataframe_records": [{"text": "hi"}]}', timeout=60)
+    if not 400 <= answer.status_code < 500:
+        raise SmokeFailure(f"a request without Content-Type got HTTP {answer.status_code}, not a 4xx "
+                           "(is the hardened API deployed?)")
+    try:
+        payload = answer.json()
+    except ValueError:
+        raise SmokeFailure(f"the 4xx error is not JSON: {answer.text[:200]}") from None
+    if "Traceback" in answer.text or "stack_trace" in payload or not payload.get("message"):
+        raise SmokeFailure(f"the 4xx error leaks internals or says nothing: {answer.text[:300]}")
+    return payload
+
+
+def run(url: str, wait: float = 600.0) -> dict:
+    url = url.rstrip("/")
+    ready = wait_for_ping(url, wait)
+    return {"url": url, "ping_seconds": round(ready, 1), "predictions": check_prediction(url),
+            "bad_request": check_bad_request(url)}

@@ -1,0 +1,355 @@
+"""Report stage: the comparison of the approaches (simple, deep, transformer) that the documents show.
+
+For each registered version asked for (default: the ``best-<approach>`` aliases), the report loads
+the logged pyfunc from the registry and recomputes, on the SAME splits for every model (the
+deterministic split of ``--source``/``--sample``): accuracy, F1 of the negative class and ROC AUC on
+validation, test and STS-Test, at the model's own threshold. It adds the model's size (the logged
+model folder), its training time (the run's ``training_seconds``) and its latency measured in
+process (one fresh process per model) through the pyfunc's ``predict`` (contract checks +
+preprocessing + model): one tweet per call (median and 95th percentile) and one call on a batch of
+tweets (tweets per second).
+
+It also says whether each model was trained on the same split (the digests of the datasets its run
+logged): a model trained on another split may have seen some of these test tweets.
+
+For models whose run logged a learning curve (the transformer), it adds the accuracy against
+training steps (table and ``comparison_curves.png``).
+
+Outputs: a printed table, and in ``--out`` (default docs/results/) ``comparison.md``,
+``comparison.json``, ``comparison_quality.png``, ``comparison_cost.png`` (and
+``comparison_curves.png``), also logged as artifacts of a ``report`` run.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import json
+import os
+import platform
+from pathlib import Path
+
+import numpy as np
+
+from airparadis.core.timing import measure_latency
+
+DEFAULT_MODELS = ("best-simple", "best-deep", "best-transformer")
+SPLIT_NAMES = ("validation", "test", "sts_test")
+QUALITY = ("accuracy", "f1_negative", "roc_auc")
+COST = ("model_size_mb", "training_seconds", "latency_single_ms_p50", "latency_single_ms_p95",
+        "latency_batch_ms", "batch_tweets_per_second")
+LABELS = {
+    "accuracy": "accuracy", "f1_negative": "F1 (negative)", "roc_auc": "ROC AUC",
+    "model_size_mb": "model size (MB)", "training_seconds": "training time (s)",
+    "latency_single_ms_p50": "one tweet, median (ms)", "latency_single_ms_p95": "one tweet, p95 (ms)",
+    "latency_batch_ms": "batch call (ms)", "batch_tweets_per_second": "batch throughput (tweets/s)",
+}
+DEFAULT_OUT = Path(__file__).resolve().parent.parent / "docs" / "results"
+
+
+def find_versions(specs: list[str]) -> list[tuple[str, int | None, str]]:
+    """(spec, version or None, why not) for each spec (alias, number, ``approach:<name>``...)."""
+    from mlflow.exceptions import MlflowException
+
+    from airparadis.core import registry
+
+    found = []
+    for spec in specs:
+        try:
+            found.append((spec, registry.resolve_version(spec), ""))
+        except (LookupError, MlflowException) as e:
+            found.append((spec, None, f"not registered ({str(e).splitlines()[0][:120]})"))
+    return found
+
+
+def trained_on_same_split(run, digests: dict[str, str]) -> str:
+    """``yes`` when the run logged the same train/validation/test datasets, ``no`` or ``unknown``."""
+    logged = {d.dataset.name: d.dataset.digest for d in run.inputs.dataset_inputs}
+    names = ("train", "validation", "test")
+    if not all(n in logged for n in names):
+        return "unknown"
+    return "yes" if all(logged[n] == digests[n] for n in names) else "no"
+
+
+def score_version(version: int, splits, single_calls: int, batch_rows: int) -> dict:
+    """One row of the comparison: quality recomputed on ``splits``, size, training time, latency."""
+    import mlflow.pyfunc
+    import pandas as pd
+    from mlflow.tracking import MlflowClient
+
+    from airparadis import config
+    from airparadis.core import evaluation
+
+    client = MlflowClient()
+    mv = client.get_model_version(config.settings().model_name, str(version))
+    run = client.get_run(mv.run_id)
+    model = mlflow.pyfunc.load_model(f"models:/{config.settings().model_name}/{version}")
+    threshold = float(model.unwrap_python_model().threshold)
+
+    def proba(texts: list[str]) -> np.ndarray:
+        return model.predict(pd.DataFrame({"text": texts}))["negative_probability"].to_numpy()
+
+    table = evaluation.evaluate_splits(proba, splits, threshold, SPLIT_NAMES)
+    row = {"approach": mv.tags.get(config.APPROACH_TAG, "?"), "version": int(version), "run_id": mv.run_id,
+           "threshold": threshold, "trained_on_same_split": trained_on_same_split(run, splits.digests)}
+    row.update({f"{s}_{m}": float(table.loc[s, m]) for s in SPLIT_NAMES for m in QUALITY})
+    row["model_size_mb"] = float(mv.tags.get("model_size_mb") or run.data.metrics.get("model_size_mb", np.nan))
+    row["training_seconds"] = float(run.data.metrics.get("training_seconds", np.nan))
+    row.update(measure_latency(proba, splits.test.text.tolist(), single_calls, batch_rows))
+    forms = {form: {k: run.data.metrics.get(f"form_{form}_{k}", np.nan) for k in FORM_METRICS}
+             for form in ("fp32", "int8") if f"form_{form}_validation_accuracy" in run.data.metrics}
+    if forms:
+        row["forms"] = {"chosen": run.data.params.get("quantization", "?"), **forms}
+    return row
+
+
+FORM_METRICS = ("validation_accuracy", "validation_f1_negative", "sts_test_accuracy", "sts_test_roc_auc",
+                "latency_single_ms_p50")
+
+
+def forms_markdown(rows: list[dict]) -> list[str]:
+    """The served forms a training stage measured (transformer: float32 against dynamic int8)."""
+    lines = ["", "## CPU forms measured by the training stage", "",
+             "Each form scored by its own pyfunc on validation and STS-Test (threshold chosen on validation), "
+             "and its single-tweet latency in the training process (`form_*` metrics of the run); the stage keeps "
+             "int8 when it loses at most 0.5 accuracy point on validation.", "",
+             "| model | form | kept | " + " | ".join(f.replace("_", " ") for f in FORM_METRICS) + " |",
+             "|---|---|---|" + "---:|" * len(FORM_METRICS)]
+    for r in rows:
+        for form in ("fp32", "int8"):
+            if form in r.get("forms", {}):
+                kept = "yes" if r["forms"]["chosen"] == form else "no"
+                values = " | ".join(fmt(float(r["forms"][form][k])) for k in FORM_METRICS)
+                lines.append(f"| {r['approach']} (v{r['version']}) | {form} | {kept} | {values} |")
+    return lines if len(lines) > 6 else []
+
+
+CURVE_METRICS = ("train_loss", "curve_validation_subset_accuracy", "curve_sts_test_accuracy", "curve_sts_test_roc_auc")
+
+
+def learning_curves(rows: list[dict]) -> dict[str, dict]:
+    """The logged learning curve (metric histories by step, and how its accuracy threshold was
+    chosen) of every model that has one, keyed by its column name: what a larger budget buys."""
+    from mlflow.tracking import MlflowClient
+
+    client = MlflowClient()
+    curves = {}
+    for r in rows:
+        histories = {m: {h.step: h.value for h in client.get_metric_history(r["run_id"], m)} for m in CURVE_METRICS}
+        steps = sorted(histories["curve_sts_test_accuracy"])
+        if steps:
+            threshold = client.get_run(r["run_id"]).data.tags.get("curve_threshold", "0.5")
+            curves[f"{r['approach']} (v{r['version']})"] = {"threshold": threshold, "points": [
+                {"step": s, **{m: histories[m].get(s, float("nan")) for m in CURVE_METRICS}} for s in steps]}
+    return curves
+
+
+def plot_curves(curves: dict[str, dict]):
+    import matplotlib
+
+    matplotlib.use("Agg")
+    import matplotlib.pyplot as plt
+
+    fig, ax = plt.subplots(figsize=(8, 4.5))
+    for i, (name, curve) in enumerate(curves.items()):
+        points = curve["points"]
+        steps = [p["step"] for p in points]
+        ax.plot(steps, [p["curve_sts_test_accuracy"] for p in points], "o-", color=f"C{i}", label=f"{name}: STS-Test")
+        ax.plot(steps, [p["curve_validation_subset_accuracy"] for p in points], "s--", color=f"C{i}", alpha=0.6,
+                label=f"{name}: validation subset")
+    ax.set(xlabel="training step", ylabel="accuracy", title="Accuracy against training steps")
+    ax.grid(alpha=0.3)
+    ax.legend(fontsize=8)
+    fig.tight_layout()
+    return fig
+
+
+def curves_markdown(curves: dict[str, dict]) -> list[str]:
+    lines = ["", "## Accuracy against training steps", "",
+             "Logged during training (the `curve_*` metrics of each run): training loss since the previous point, "
+             "accuracy on a fixed validation subset and on STS-Test.", ""]
+    for name, curve in curves.items():
+        points = curve["points"]
+        lines += [f"### {name}", "", f"Accuracy threshold: {curve['threshold']}.", "",
+                  "| step | train loss | validation subset accuracy | STS-Test accuracy | STS-Test ROC AUC |",
+                  "|---:|---:|---:|---:|---:|"]
+        lines += [f"| {p['step']} | " + " | ".join(fmt(float(p[m])) for m in CURVE_METRICS) + " |" for p in points]
+        lines.append("")
+    return lines + ["![curves](comparison_curves.png)", ""]
+
+
+def _score_in_child(version: int, splits_uri: str, single_calls: int, batch_rows: int) -> dict:
+    from airparadis.core import data, tracking
+
+    tracking.setup()
+    return score_version(version, data.read_splits(splits_uri), single_calls, batch_rows)
+
+
+def score_isolated(version: int, splits_uri: str, single_calls: int, batch_rows: int) -> dict:
+    """:func:`score_version` in a fresh process: one model's threads (TensorFlow Lite, torch)
+    cannot slow the next one's latency (measured: torch's latency doubled after a TFLite model
+    had run in the same process)."""
+    import multiprocessing
+    from concurrent.futures import ProcessPoolExecutor
+
+    with ProcessPoolExecutor(1, mp_context=multiprocessing.get_context("spawn")) as pool:
+        return pool.submit(_score_in_child, version, splits_uri, single_calls, batch_rows).result()
+
+
+def to_table(rows: list[dict]):
+    """Measures as rows, one column per approach (the printed and markdown form)."""
+    import pandas as pd
+
+    index = [f"{s}_{m}" for s in SPLIT_NAMES for m in QUALITY] + list(COST)
+    frame = pd.DataFrame({f"{r['approach']} (v{r['version']})": [r.get(k, np.nan) for k in index] for r in rows},
+                         index=index)
+    frame.index = [_label(k) for k in index]
+    return frame
+
+
+def _label(key: str) -> str:
+    for split in SPLIT_NAMES:
+        if key.startswith(split + "_"):
+            return f"{split}: {LABELS[key[len(split) + 1:]]}"
+    return LABELS[key]
+
+
+def fmt(value) -> str:
+    if isinstance(value, float):
+        if np.isnan(value):
+            return "n/a"
+        return f"{value:.4f}" if abs(value) < 10 else f"{value:,.1f}"
+    return str(value)
+
+
+def to_markdown(rows: list[dict], missing: list[tuple[str, str]], meta: dict, curves: dict | None = None) -> str:
+    table = to_table(rows)
+    lines = ["# Comparison of the approaches", "",
+             f"Generated by `python -m entrypoints.report {meta['command_args']}` on {meta['generated_at']} "
+             f"({meta['machine']}). Quality is recomputed by this command on the same splits for every model "
+             f"(source `{meta['source']}`, sample `{meta['sample']}`: {meta['split_rows']}), at each model's "
+             "own threshold (chosen on validation by the training stage). Latency is measured in process (a fresh "
+             f"process per model) through the pyfunc's `predict` ({meta['single_calls']} single-tweet calls; one "
+             f"batch of {meta['batch_rows']} test tweets), on a shared machine: compare orders of magnitude, not "
+             "small differences.", "",
+             table.map(fmt).rename_axis("measure").to_markdown(colalign=["left"] + ["right"] * len(table.columns)),
+             "", _models_markdown(rows)]
+    for spec, why in missing:
+        lines.append(f"\n`{spec}`: {why}.")
+    lines += ["", "![quality](comparison_quality.png)", "", "![cost](comparison_cost.png)", ""]
+    lines += forms_markdown(rows)
+    if curves:
+        lines += curves_markdown(curves)
+    return "\n".join(lines)
+
+
+def _models_markdown(rows: list[dict]) -> str:
+    import pandas as pd
+
+    frame = pd.DataFrame([{"model": r["approach"], "registered version": r["version"], "run": f"`{r['run_id']}`",
+                           "threshold": f"{r['threshold']:.4f}", "trained on this split": r["trained_on_same_split"]}
+                          for r in rows])
+    return frame.to_markdown(index=False)
+
+
+def plot_quality(rows: list[dict]):
+    import matplotlib
+
+    matplotlib.use("Agg")
+    import matplotlib.pyplot as plt
+
+    fig, axes = plt.subplots(1, len(QUALITY), figsize=(4.5 * len(QUALITY), 4), sharey=False)
+    width = 0.8 / max(len(rows), 1)
+    for ax, metric in zip(axes, QUALITY, strict=True):
+        for i, r in enumerate(rows):
+            values = [r[f"{s}_{metric}"] for s in SPLIT_NAMES]
+            bars = ax.bar(np.arange(len(SPLIT_NAMES)) + i * width, values, width,
+                          label=f"{r['approach']} v{r['version']}")
+            ax.bar_label(bars, fmt="%.3f", fontsize=7, rotation=90, padding=2)
+        ax.set_xticks(np.arange(len(SPLIT_NAMES)) + width * (len(rows) - 1) / 2, SPLIT_NAMES)
+        low = min(min(r[f"{s}_{metric}"] for s in SPLIT_NAMES) for r in rows) if rows else 0
+        ax.set_ylim(max(0.0, low - 0.1), 1.0)
+        ax.set_title(LABELS[metric])
+    axes[0].legend(loc="lower left", fontsize=8)
+    fig.suptitle("Quality on the same splits (higher is better)")
+    fig.tight_layout()
+    return fig
+
+
+def plot_cost(rows: list[dict]):
+    import matplotlib
+
+    matplotlib.use("Agg")
+    import matplotlib.pyplot as plt
+
+    keys = ("model_size_mb", "training_seconds", "latency_single_ms_p50", "batch_tweets_per_second")
+    fig, axes = plt.subplots(1, len(keys), figsize=(4.2 * len(keys), 4))
+    names = [f"{r['approach']}\nv{r['version']}" for r in rows]
+    for ax, key in zip(axes, keys, strict=True):
+        values = [r.get(key, np.nan) for r in rows]
+        bars = ax.bar(names, values, color=[f"C{i}" for i in range(len(rows))])
+        ax.bar_label(bars, labels=[fmt(v) for v in values], fontsize=8)
+        if key != "batch_tweets_per_second":
+            ax.set_yscale("log")
+        ax.set_title(LABELS[key] + (" (higher is better)" if key == "batch_tweets_per_second" else ""))
+    fig.suptitle("Cost (log scale except throughput)")
+    fig.tight_layout()
+    return fig
+
+
+def run(
+    models: list[str] = DEFAULT_MODELS,
+    source: str = "bundled",
+    sample: int | None = None,
+    out_dir: Path = DEFAULT_OUT,
+    single_calls: int = 50,
+    batch_rows: int = 1000,
+    log: bool = True,
+) -> dict:
+    """Build the comparison, write it to ``out_dir``, log it (``report`` run) and return it."""
+    import matplotlib.pyplot as plt
+    from tqdm.auto import tqdm
+
+    from airparadis.core import data, tracking
+
+    tracking.setup()
+    splits_uri = data.prepare(source, sample)
+    splits = data.read_splits(splits_uri)
+    found = find_versions(list(models))
+    missing = [(spec, why) for spec, version, why in found if version is None]
+    rows = [score_isolated(version, splits_uri, single_calls, batch_rows)
+            for _, version, _ in tqdm([f for f in found if f[1] is not None], desc="scoring models", unit="model")]
+    if not rows:
+        raise LookupError(f"none of {list(models)} is registered; train a model first")
+    args = f"--source {source} --sample {sample if sample is not None else 'none'} --models {','.join(models)}"
+    meta = {"generated_at": dt.datetime.now(dt.UTC).strftime("%Y-%m-%d %H:%M UTC"), "command_args": args,
+            "machine": f"{platform.machine()}, {os.cpu_count()} CPU cores", "source": source, "sample": sample,
+            "split_rows": ", ".join(f"{n} {len(f):,}" for n, f in splits.items() if n != "train"),
+            "single_calls": single_calls, "batch_rows": batch_rows}
+    curves = learning_curves(rows)
+    out_dir = Path(out_dir)
+    out_dir.mkdir(parents=True, exist_ok=True)
+    (out_dir / "comparison.md").write_text(to_markdown(rows, missing, meta, curves), encoding="utf-8")
+    result = {"meta": meta, "models": rows, "missing": [{"spec": s, "why": w} for s, w in missing], "curves": curves}
+    (out_dir / "comparison.json").write_text(json.dumps(result, indent=2), encoding="utf-8")
+    figures = [("comparison_quality.png", plot_quality(rows)), ("comparison_cost.png", plot_cost(rows))]
+    if curves:
+        figures.append(("comparison_curves.png", plot_curves(curves)))
+    for name, fig in figures:
+        fig.savefig(out_dir / name, dpi=110)
+        plt.close(fig)
+    if log:
+        _log(out_dir, rows)
+    return result
+
+
+def _log(out_dir: Path, rows: list[dict]) -> None:
+    import mlflow
+
+    from airparadis.core import tracking
+
+    with tracking.start_run("report"):
+        for name in ("comparison.md", "comparison.json", "comparison_quality.png", "comparison_cost.png",
+                     "comparison_curves.png"):
+            if (out_dir / name).exists():
+                mlflow.log_artifact(str(out_dir / name), "comparison")
+        mlflow.log_params({f"version_{r['approach']}": r["version"] for r in rows})

@@ -1,0 +1,7 @@
+"""The simple model, logged as a model from code: MLflow runs this file to build the model."""
+
+from mlflow.models import set_model
+
+from pyfunc.simple import SimpleModel
+
+set_model(SimpleModel())

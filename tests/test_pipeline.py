@@ -1,0 +1,35 @@
+"""The main pipeline: the raw file is read once, steps are chained by the splits' URI, and a
+second run with the same parameters reuses the finished data step."""
+
+from __future__ import annotations
+
+import mlflow
+
+from airparadis import config, pipeline
+from airparadis.core import data
+
+SAMPLE = 1537  # a size no other test uses, so the first run below cannot find a data run to reuse
+
+
+def test_one_main_run_reads_the_raw_file_once_and_a_second_reuses_the_data_step(monkeypatch):
+    reads = []
+    original = data.load_raw
+    monkeypatch.setattr(data, "load_raw", lambda source: reads.append(source) or original(source))
+
+    first = pipeline.run(["data", "simple", "promote"], "bundled", SAMPLE)
+    assert reads == ["bundled"]  # data, simple and the gate all read the splits from one URI
+    assert first["data"].startswith("runs:/") and first["promote"][0].candidate.version == first["simple"]
+    run_id = mlflow.MlflowClient().get_model_version(config.settings().model_name, str(first["simple"])).run_id
+    assert mlflow.get_run(run_id).data.params["splits_uri"] == first["data"]
+
+    second = pipeline.run(["data"], "bundled", SAMPLE)
+    assert reads == ["bundled"]  # nothing read again
+    assert second["data"] == first["data"]  # the same finished data run
+
+
+def test_the_splits_read_back_are_the_ones_written_with_their_digests():
+    uri = data.prepare("bundled", SAMPLE + 1)
+    read = data.read_splits(uri)
+    fresh = data.load_splits("bundled", SAMPLE + 1)
+    assert read.train.equals(fresh.train) and read.sts_test.equals(fresh.sts_test)
+    assert read.digests == {name: dataset.digest for name, dataset in fresh.datasets().items()}
