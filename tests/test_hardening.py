@@ -15,13 +15,17 @@ import pytest
 import requests
 
 from entrypoints import config
-from pyfunc.contract import MAX_BATCH_ROWS, MAX_BODY_BYTES, MAX_ERROR_MESSAGE_CHARS, MAX_TEXT_CHARS
+from pyfunc.contract import MAX_ERROR_MESSAGE_CHARS
+from pyfunc.names import MAX_BATCH_ROWS, MAX_BODY_BYTES, MAX_TEXT_CHARS
 from pyfunc.serving import clean_message
 from tests.behaviour import CLEARLY_NEGATIVE, CLEARLY_POSITIVE
 from tests.servers import hardened_serve
 
 JSON = {"Content-Type": "application/json"}
 ROWS = lambda *values: json.dumps({"dataframe_records": [{"text": v} for v in values]})  # noqa: E731
+OVER = ["ok"] * (MAX_BATCH_ROWS + 1)  # one row over the request limit
+SPLIT_ADVICE = [f"holds {MAX_BATCH_ROWS + 1} rows", f"send at most {MAX_BATCH_ROWS} rows per request",
+                "split the batch into 2 requests"]
 
 
 def _chunks(total: int, size: int = 1 << 20):
@@ -70,7 +74,12 @@ CORPUS = [
     ("text object", "application/json", ROWS({"a": 1}), 400, ["must be a string", "dict"]),
     ("one good one bad row", "application/json", ROWS("fine tweet", 3), 400, ["row(s) 1"]),
     ("1 MB text", "application/json", ROWS("x" * 1_000_000), 400, [f"longer than {MAX_TEXT_CHARS}"]),
-    ("too many rows", "application/json", ROWS(*["ok"] * (MAX_BATCH_ROWS + 1)), 400, [f"at most {MAX_BATCH_ROWS}"]),
+    ("too many records", "application/json", ROWS(*OVER), 413, SPLIT_ADVICE),
+    ("too many split rows", "application/json", json.dumps({"dataframe_split": {"columns": ["text"],
+     "data": [[t] for t in OVER]}}), 413, SPLIT_ADVICE),
+    ("too many instances", "application/json", json.dumps({"instances": OVER}), 413, SPLIT_ADVICE),
+    ("too long an input column", "application/json", json.dumps({"inputs": {"text": OVER}}), 413, SPLIT_ADVICE),
+    ("too many csv rows", "text/csv", "text\n" + "\n".join(OVER), 413, SPLIT_ADVICE),
     ("deep nesting", "application/json", '{"dataframe_records": ' + "[" * 200_000 + "]" * 200_000 + "}", 400,
      ["nested too deeply"]),
     ("body over the limit", "application/json", b" " * (MAX_BODY_BYTES + 1), 413, [str(MAX_BODY_BYTES)]),
@@ -105,16 +114,36 @@ def test_bad_request_gets_a_clear_4xx(hardened, session_dir, name, content_type,
     if content_type is None:  # requests adds no Content-Type for a str/bytes body: check it stays so
         data = body.encode()
     answer = requests.post(f"{hardened}/invocations", data=data, headers=headers, timeout=60)
+    _assert_clear_error(answer, status, words, session_dir)
+
+
+def _assert_clear_error(answer, status, words, session_dir):
     assert answer.status_code == status, answer.text[:500]
     assert answer.headers["content-type"].startswith("application/json")
     payload = answer.json()
     assert set(payload) == {"error_code", "message"}, payload
     message = payload["message"]
     for word in words:
-        assert word in message, f"{name}: {word!r} not in {message!r}"
+        assert word in message, f"{word!r} not in {message!r}"
     assert 0 < len(message) <= MAX_ERROR_MESSAGE_CHARS
     assert len(answer.content) < MAX_ERROR_MESSAGE_CHARS + 200  # never echoes the input
     assert not _leaks(answer.text, session_dir), answer.text
+
+
+@pytest.mark.slow
+def test_exactly_the_row_limit_is_answered(hardened):
+    """The row limit counts rows, not lines: a CSV whose every text holds a quoted newline has
+    about twice as many lines as rows and is answered."""
+    texts = [f"flight {i} was\n{'awful' if i % 2 else 'lovely'}" for i in range(MAX_BATCH_ROWS)]
+    csv = "text\n" + "\n".join(f'"{t}"' for t in texts)
+    assert csv.count("\n") > MAX_BATCH_ROWS + 1
+    bodies = [(csv, {"Content-Type": "text/csv"}), (json.dumps({"inputs": {"text": texts}}), JSON)]
+    for body, headers in bodies:
+        answer = requests.post(f"{hardened}/invocations", data=body, headers=headers, timeout=120)
+        assert answer.status_code == 200, answer.text[:500]
+        predictions = answer.json()["predictions"]
+        assert len(predictions) == MAX_BATCH_ROWS
+        assert [p["label"] for p in predictions[:2]] == ["not_negative", "negative"]
 
 
 @pytest.mark.slow
