@@ -11,6 +11,8 @@ front of it:
   has no row limit);
 * an empty body, bad UTF-8, invalid JSON or a JSON that is not one of MLflow's four input
   envelopes: here a 400 that names the problem (MLflow echoed the whole body back);
+* a JSON integer over Python's digit limit (``int`` max-str-digits) gave a plain-text 500: here
+  a 400 that names it;
 * error bodies from MLflow: the ``stack_trace`` field (CSV/Parquet parse errors carry one, with
   the server's file paths), the echoed input (``Failed to predict data '<whole input>'``) and
   the 2.0 protocol notice are removed, file paths are redacted and the message is bounded;
@@ -113,6 +115,9 @@ def check_json(text: str) -> int:
         raise RequestError(400, "BAD_REQUEST",
                            f"the body is not valid JSON ({e.msg} at line {e.lineno} column {e.colno}); "
                            f"send {EXAMPLE}") from None
+    except ValueError:  # an integer over Python's digit limit (MLflow's parser would fail with a 500)
+        raise RequestError(400, "BAD_REQUEST", f"the JSON body holds a number too long (over "
+                           f"{sys.get_int_max_str_digits()} digits); send texts as strings") from None
     except RecursionError:
         raise RequestError(400, "BAD_REQUEST", "the JSON body is nested too deeply") from None
     if not isinstance(payload, dict):

@@ -26,6 +26,7 @@ ROWS = lambda *values: json.dumps({"dataframe_records": [{"text": v} for v in va
 OVER = ["ok"] * (MAX_BATCH_ROWS + 1)  # one row over the request limit
 SPLIT_ADVICE = [f"holds {MAX_BATCH_ROWS + 1} rows", f"send at most {MAX_BATCH_ROWS} rows per request",
                 "split the batch into 2 requests"]
+LONG_NUMBER = '{"dataframe_records": [{"text": ' + "9" * 5000 + "}]}"
 
 
 def _chunks(total: int, size: int = 1 << 20):
@@ -74,6 +75,7 @@ CORPUS = [
     ("text object", "application/json", ROWS({"a": 1}), 400, ["must be a string", "dict"]),
     ("one good one bad row", "application/json", ROWS("fine tweet", 3), 400, ["row(s) 1"]),
     ("1 MB text", "application/json", ROWS("x" * 1_000_000), 400, [f"longer than {MAX_TEXT_CHARS}"]),
+    ("number too long", "application/json", LONG_NUMBER, 400, ["number too long"]),
     ("too many records", "application/json", ROWS(*OVER), 413, SPLIT_ADVICE),
     ("too many split rows", "application/json", json.dumps({"dataframe_split": {"columns": ["text"],
      "data": [[t] for t in OVER]}}), 413, SPLIT_ADVICE),
@@ -179,12 +181,15 @@ def test_still_answers_after_the_corpus_like_mlflow_serve(hardened, served_simpl
 
 def test_plain_mlflow_server_shows_the_gaps_this_layer_closes(served_simple):
     """Why the layer exists (if MLflow fixes these, the layer can shrink): the plain server
-    answers a missing Content-Type with a 500 and a broken CSV with its stack trace and paths."""
+    answers a missing Content-Type and a 5,000-digit number with a 500, and a broken CSV with
+    its stack trace and paths."""
     no_type = requests.post(f"{served_simple}/invocations", data=ROWS("hi").encode(), timeout=30)
     broken = requests.post(f"{served_simple}/invocations", data='text\n"x', headers={"Content-Type": "text/csv"},
                            timeout=30)
+    long_number = requests.post(f"{served_simple}/invocations", data=LONG_NUMBER, headers=JSON, timeout=30)
     assert no_type.status_code == 500
     assert "stack_trace" in broken.json() and "site-packages" in broken.text
+    assert long_number.status_code == 500
 
 
 def test_clean_message_cuts_echoes_notices_and_paths():
