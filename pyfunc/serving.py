@@ -5,6 +5,9 @@ request, enforces the signature and calls the model. This layer only closes the 
 front of it:
 
 * no or a wrong ``Content-Type`` gave a 500 (``None.split``): here a 415 that says what to send;
+* ``Content-Encoding`` was ignored (a body declared gzip was read as it came): here ``gzip`` is
+  decompressed (its decompressed size bounded by ``MAX_BODY_BYTES``, so a gzip bomb gets a 413),
+  a body that is not valid gzip gets a 400 and any other encoding a 415;
 * no body size limit: here ``MAX_BODY_BYTES`` (announced or streamed), else 413;
 * no row limit per request: here ``MAX_BATCH_ROWS`` rows (JSON envelope rows or CSV records),
   else a 413 that says how many requests to split the batch into (a Python call of the model
@@ -34,12 +37,14 @@ import math
 import os
 import re
 import sys
+import zlib
 
 from pyfunc.contract import MAX_ERROR_MESSAGE_CHARS
 from pyfunc.names import MAX_BATCH_ROWS, MAX_BODY_BYTES, TEXT_COLUMN
 
 MODEL_PATH_ENV = "__pyfunc_model_path__"  # mlflow.pyfunc.scoring_server._SERVER_MODEL_PATH
 ACCEPTED_TYPES = ("application/json", "text/csv")
+ACCEPTED_ENCODINGS = ("gzip", "identity")
 ENVELOPES = ("dataframe_records", "dataframe_split", "instances", "inputs")
 EXAMPLE = f'{{"dataframe_records": [{{"{TEXT_COLUMN}": "your tweet"}}]}}'
 _PATH = re.compile(r"(?:[A-Za-z]:\\|/)(?:[\w.@+-]+[/\\])+[\w.@+-]*")
@@ -95,8 +100,39 @@ def check_content_type(value: str | None) -> str:
     return media
 
 
-def too_large(limit: int) -> RequestError:
-    return RequestError(413, "REQUEST_TOO_LARGE", f"the body is larger than {limit} bytes; split the batch")
+def check_encoding(value: str | None) -> str:
+    """The body's content coding, lower case, if accepted (none means identity); else 415."""
+    codings = [c.strip().lower() for c in (value or "identity").split(",")]
+    if len(codings) == 1 and codings[0] in ACCEPTED_ENCODINGS:
+        return codings[0]
+    raise RequestError(415, "UNSUPPORTED_ENCODING",
+                       f"unsupported Content-Encoding '{clean_message(value)[:80]}'; accepted: one of "
+                       f"{', '.join(ACCEPTED_ENCODINGS)}")
+
+
+def too_large(limit: int, decompressed: bool = False) -> RequestError:
+    where = " once decompressed" if decompressed else ""
+    return RequestError(413, "REQUEST_TOO_LARGE", f"the body is larger than {limit} bytes{where}; split the batch")
+
+
+def gunzip(body: bytes, limit: int) -> bytes:
+    """A gzip body decompressed (concatenated members too), never more than ``limit`` bytes."""
+    not_gzip = RequestError(400, "BAD_REQUEST", "the body declared Content-Encoding: gzip but is not valid gzip")
+    parts, size = [], 0
+    while body:
+        inflater = zlib.decompressobj(16 + zlib.MAX_WBITS)  # gzip framing only
+        try:
+            part = inflater.decompress(body, limit + 1 - size)  # stops one byte over the limit
+        except zlib.error:
+            raise not_gzip from None
+        size += len(part)
+        if size > limit:
+            raise too_large(limit, decompressed=True)
+        if not inflater.eof:  # cut short
+            raise not_gzip
+        parts.append(part)
+        body = inflater.unused_data
+    return b"".join(parts)
 
 
 def check_utf8(body: bytes) -> str:
@@ -181,14 +217,20 @@ class HardenedApp:
             media, body = await self._checked_body(scope, receive)
         except RequestError as e:
             return await _respond(send, e.status, error_body(e.code, e.message))
-        # MLflow compares the media type case-sensitively: hand it the normalised one (charset checked)
-        headers = [(k, v) for k, v in scope["headers"] if k.lower() != b"content-type"]
-        await self._forward({**scope, "headers": [*headers, (b"content-type", media.encode())]}, body, send)
+        # MLflow compares the media type case-sensitively: hand it the normalised one (charset checked),
+        # and the body as it is now: decompressed, of a known length
+        framing = (b"content-type", b"content-encoding", b"content-length", b"transfer-encoding")
+        headers = [(k, v) for k, v in scope["headers"] if k.lower() not in framing]
+        headers += [(b"content-type", media.encode()), (b"content-length", str(len(body)).encode())]
+        await self._forward({**scope, "headers": headers}, body, send)
 
     async def _checked_body(self, scope, receive) -> tuple[str, bytes]:
         """The media type and the decoded body of an acceptable request, else :class:`RequestError`."""
         media = check_content_type(_header(scope, b"content-type"))
+        encoding = check_encoding(_header(scope, b"content-encoding"))
         body = await self._read_body(scope, receive)
+        if encoding == "gzip":
+            body = gunzip(body, self.max_body_bytes)
         if not body:
             raise RequestError(400, "BAD_REQUEST", f"the body is empty; send {EXAMPLE}")
         text = check_utf8(body)

@@ -8,6 +8,7 @@ answer exactly what `mlflow models serve` answers for them.
 
 from __future__ import annotations
 
+import gzip
 import json
 import sys
 
@@ -130,6 +131,52 @@ def _assert_clear_error(answer, status, words, session_dir):
     assert 0 < len(message) <= MAX_ERROR_MESSAGE_CHARS
     assert len(answer.content) < MAX_ERROR_MESSAGE_CHARS + 200  # never echoes the input
     assert not _leaks(answer.text, session_dir), answer.text
+
+
+GOOD = ROWS(*CLEARLY_NEGATIVE, *CLEARLY_POSITIVE).encode()
+ACCEPTED = ["one of gzip, identity"]
+# (name, Content-Encoding, body, expected status, words the message must hold)
+ENCODED = [
+    ("false gzip", "gzip", GOOD, 400, ["declared Content-Encoding: gzip but is not valid gzip"]),
+    ("truncated gzip", "gzip", gzip.compress(GOOD)[:-8], 400, ["not valid gzip"]),
+    ("gzip then junk", "gzip", gzip.compress(GOOD) + b"junk", 400, ["not valid gzip"]),
+    ("gzip bomb", "gzip", gzip.compress(b" " * 50_000_000), 413, [str(MAX_BODY_BYTES), "once decompressed"]),
+    ("gzip of nothing", "gzip", gzip.compress(b""), 400, ["empty"]),
+    ("gzip of too many rows", "gzip", gzip.compress(ROWS(*OVER).encode()), 413, SPLIT_ADVICE),
+    ("gzip of a long number", "gzip", gzip.compress(LONG_NUMBER.encode()), 400, ["number too long"]),
+    ("deflate", "deflate", GOOD, 415, ACCEPTED),
+    ("br", "br", GOOD, 415, ACCEPTED),
+    ("unknown encoding", "x-foo", GOOD, 415, ["x-foo", *ACCEPTED]),
+    ("two encodings", "gzip, gzip", gzip.compress(gzip.compress(GOOD)), 415, ACCEPTED),
+]
+
+
+@pytest.mark.slow
+@pytest.mark.parametrize("name,encoding,body,status,words", ENCODED, ids=[c[0] for c in ENCODED])
+def test_bad_content_encoding_gets_a_clear_4xx(hardened, session_dir, name, encoding, body, status, words):
+    headers = {**JSON, "Content-Encoding": encoding}
+    answer = requests.post(f"{hardened}/invocations", data=body, headers=headers, timeout=60)
+    _assert_clear_error(answer, status, words, session_dir)
+
+
+@pytest.mark.slow
+def test_gzip_body_gets_the_answer_of_the_plain_body(hardened):
+    plain = requests.post(f"{hardened}/invocations", data=GOOD, headers=JSON, timeout=30)
+    assert plain.status_code == 200, plain.text
+    labels = [p["label"] for p in plain.json()["predictions"]]
+    assert labels == ["negative"] * len(CLEARLY_NEGATIVE) + ["not_negative"] * len(CLEARLY_POSITIVE)
+    half = len(GOOD) // 2
+    for encoding, body in [("gzip", gzip.compress(GOOD)), ("GZIP", gzip.compress(GOOD)),
+                           ("gzip", gzip.compress(GOOD[:half]) + gzip.compress(GOOD[half:])),  # two members
+                           ("identity", GOOD)]:
+        answer = requests.post(f"{hardened}/invocations", data=body,
+                               headers={**JSON, "Content-Encoding": encoding}, timeout=30)
+        assert answer.status_code == 200, (encoding, answer.text)
+        assert answer.json() == plain.json()
+    csv = ("text\n" + "\n".join(f'"{t}"' for t in CLEARLY_NEGATIVE + CLEARLY_POSITIVE)).encode()
+    answer = requests.post(f"{hardened}/invocations", data=gzip.compress(csv),
+                           headers={"Content-Type": "text/csv", "Content-Encoding": "gzip"}, timeout=30)
+    assert answer.status_code == 200 and answer.json() == plain.json()
 
 
 @pytest.mark.slow
