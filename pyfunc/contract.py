@@ -5,9 +5,10 @@ or a ``{"text": [...]}`` dict are accepted too in Python).
 Output: a DataFrame with ``label`` (``negative`` / ``not_negative``) and ``negative_probability``.
 
 Limits (documented in the README): a text holds 1 to ``MAX_TEXT_CHARS`` characters once
-stripped; one request holds at most ``MAX_BATCH_ROWS`` rows and, through the hardened API
-(``pyfunc/serving.py``), at most ``MAX_BODY_BYTES`` bytes. Anything else raises
-:class:`InvalidInput`, which the MLflow scoring server turns into an HTTP 400 with the message.
+stripped. Anything else raises :class:`InvalidInput`, which the MLflow scoring server turns into
+an HTTP 400 with the message. A Python call has no row limit (a batch job or a Spark UDF scores
+a whole day of tweets at once); the per-request limits belong to the HTTP API
+(``pyfunc/serving.py``).
 """
 
 from __future__ import annotations
@@ -17,12 +18,10 @@ from collections.abc import Iterable, Sequence
 import numpy as np
 import pandas as pd
 
-from pyfunc.names import (  # noqa: F401 - re-exported for the model code
+from pyfunc.names import (
     LABEL_COLUMN,
     LABEL_NEGATIVE,
     LABEL_NOT_NEGATIVE,
-    MAX_BATCH_ROWS,
-    MAX_BODY_BYTES,
     MAX_TEXT_CHARS,
     PROBABILITY_COLUMN,
     TEXT_COLUMN,
@@ -80,8 +79,6 @@ def to_texts(model_input) -> list[str]:
     texts = list(_column(model_input))
     if not texts:
         raise InvalidInput("input holds no rows; send at least one text")
-    if len(texts) > MAX_BATCH_ROWS:
-        raise InvalidInput(f"input holds {len(texts)} rows; at most {MAX_BATCH_ROWS} per request")
     missing = [i for i, t in enumerate(texts) if t is None or (isinstance(t, float) and t != t)]
     if missing:
         raise InvalidInput(_rows(f"'{TEXT_COLUMN}' is missing (null)", missing))

@@ -5,36 +5,46 @@ request, enforces the signature and calls the model. This layer only closes the 
 front of it:
 
 * no or a wrong ``Content-Type`` gave a 500 (``None.split``): here a 415 that says what to send;
+* ``Content-Encoding`` was ignored (a body declared gzip was read as it came): here ``gzip`` is
+  decompressed (its decompressed size bounded by ``MAX_BODY_BYTES``, so a gzip bomb gets a 413),
+  a body that is not valid gzip gets a 400 and any other encoding a 415;
 * no body size limit: here ``MAX_BODY_BYTES`` (announced or streamed), else 413;
+* no row limit per request: here ``MAX_BATCH_ROWS`` rows (JSON envelope rows or CSV records),
+  else a 413 that says how many requests to split the batch into (a Python call of the model
+  has no row limit);
 * an empty body, bad UTF-8, invalid JSON or a JSON that is not one of MLflow's four input
   envelopes: here a 400 that names the problem (MLflow echoed the whole body back);
+* a JSON integer over Python's digit limit (``int`` max-str-digits) gave a plain-text 500: here
+  a 400 that names it;
 * error bodies from MLflow: the ``stack_trace`` field (CSV/Parquet parse errors carry one, with
   the server's file paths), the echoed input (``Failed to predict data '<whole input>'``) and
   the 2.0 protocol notice are removed, file paths are redacted and the message is bounded;
   any 5xx becomes a generic JSON 500 (the detail goes to the server log only).
 
-The limits live in :mod:`pyfunc.contract`, next to the row and text limits the model enforces.
-The layer travels inside every logged model (``pyfunc/`` is its code), so the container runs the
-same code as the model: ``uvicorn --factory pyfunc.serving:create_app`` with MLflow's own model
-path variable, exactly as ``mlflow models serve`` runs ``mlflow.pyfunc.scoring_server.app:app``.
+The limits live in :mod:`pyfunc.names`. The layer travels inside every logged model (``pyfunc/``
+is its code), so the container runs the same code as the model: ``uvicorn --factory
+pyfunc.serving:create_app`` with MLflow's own model path variable, exactly as ``mlflow models
+serve`` runs ``mlflow.pyfunc.scoring_server.app:app``.
 """
 
 from __future__ import annotations
 
+import csv
+import io
 import json
 import logging
+import math
 import os
 import re
 import sys
+import zlib
 
-from pyfunc.contract import (
-    MAX_BODY_BYTES,
-    MAX_ERROR_MESSAGE_CHARS,
-    TEXT_COLUMN,
-)
+from pyfunc.contract import MAX_ERROR_MESSAGE_CHARS
+from pyfunc.names import MAX_BATCH_ROWS, MAX_BODY_BYTES, TEXT_COLUMN
 
 MODEL_PATH_ENV = "__pyfunc_model_path__"  # mlflow.pyfunc.scoring_server._SERVER_MODEL_PATH
 ACCEPTED_TYPES = ("application/json", "text/csv")
+ACCEPTED_ENCODINGS = ("gzip", "identity")
 ENVELOPES = ("dataframe_records", "dataframe_split", "instances", "inputs")
 EXAMPLE = f'{{"dataframe_records": [{{"{TEXT_COLUMN}": "your tweet"}}]}}'
 _PATH = re.compile(r"(?:[A-Za-z]:\\|/)(?:[\w.@+-]+[/\\])+[\w.@+-]*")
@@ -90,6 +100,41 @@ def check_content_type(value: str | None) -> str:
     return media
 
 
+def check_encoding(value: str | None) -> str:
+    """The body's content coding, lower case, if accepted (none means identity); else 415."""
+    codings = [c.strip().lower() for c in (value or "identity").split(",")]
+    if len(codings) == 1 and codings[0] in ACCEPTED_ENCODINGS:
+        return codings[0]
+    raise RequestError(415, "UNSUPPORTED_ENCODING",
+                       f"unsupported Content-Encoding '{clean_message(value)[:80]}'; accepted: one of "
+                       f"{', '.join(ACCEPTED_ENCODINGS)}")
+
+
+def too_large(limit: int, decompressed: bool = False) -> RequestError:
+    where = " once decompressed" if decompressed else ""
+    return RequestError(413, "REQUEST_TOO_LARGE", f"the body is larger than {limit} bytes{where}; split the batch")
+
+
+def gunzip(body: bytes, limit: int) -> bytes:
+    """A gzip body decompressed (concatenated members too), never more than ``limit`` bytes."""
+    not_gzip = RequestError(400, "BAD_REQUEST", "the body declared Content-Encoding: gzip but is not valid gzip")
+    parts, size = [], 0
+    while body:
+        inflater = zlib.decompressobj(16 + zlib.MAX_WBITS)  # gzip framing only
+        try:
+            part = inflater.decompress(body, limit + 1 - size)  # stops one byte over the limit
+        except zlib.error:
+            raise not_gzip from None
+        size += len(part)
+        if size > limit:
+            raise too_large(limit, decompressed=True)
+        if not inflater.eof:  # cut short
+            raise not_gzip
+        parts.append(part)
+        body = inflater.unused_data
+    return b"".join(parts)
+
+
 def check_utf8(body: bytes) -> str:
     try:
         return body.decode("utf-8")
@@ -97,14 +142,18 @@ def check_utf8(body: bytes) -> str:
         raise RequestError(400, "BAD_REQUEST", f"the body is not valid UTF-8 (byte {e.start})") from None
 
 
-def check_json(text: str) -> None:
-    """Refuse a body MLflow would answer badly: not JSON, not exactly one input envelope, no rows."""
+def check_json(text: str) -> int:
+    """Refuse a body MLflow would answer badly (not JSON, not exactly one input envelope, no rows);
+    return its row count."""
     try:
         payload = json.loads(text)
     except json.JSONDecodeError as e:
         raise RequestError(400, "BAD_REQUEST",
                            f"the body is not valid JSON ({e.msg} at line {e.lineno} column {e.colno}); "
                            f"send {EXAMPLE}") from None
+    except ValueError:  # an integer over Python's digit limit (MLflow's parser would fail with a 500)
+        raise RequestError(400, "BAD_REQUEST", f"the JSON body holds a number too long (over "
+                           f"{sys.get_int_max_str_digits()} digits); send texts as strings") from None
     except RecursionError:
         raise RequestError(400, "BAD_REQUEST", "the JSON body is nested too deeply") from None
     if not isinstance(payload, dict):
@@ -117,6 +166,33 @@ def check_json(text: str) -> None:
                            f"{', '.join(found) or 'none'}); send {EXAMPLE}")
     if payload[found[0]] in (None, [], {}):
         raise RequestError(400, "BAD_REQUEST", f"'{found[0]}' holds no rows; send at least one text, e.g. {EXAMPLE}")
+    return json_rows(found[0], payload[found[0]])
+
+
+def json_rows(envelope: str, value) -> int:
+    """Rows in an envelope: a list of rows, a split frame's ``data`` or a dict of columns."""
+    if envelope == "dataframe_split" and isinstance(value, dict):
+        value = value.get("data")
+    if isinstance(value, dict):
+        return max((len(column) for column in value.values() if isinstance(column, list)), default=1)
+    return len(value) if isinstance(value, list) else 1
+
+
+def csv_rows(text: str) -> int:
+    """Data rows of a CSV body: records after the header (a quoted newline stays in its record),
+    blank lines skipped as pandas skips them."""
+    csv.field_size_limit(max(csv.field_size_limit(), len(text)))  # one field may be the whole body
+    try:
+        return max(sum(1 for record in csv.reader(io.StringIO(text, newline="")) if record) - 1, 0)
+    except csv.Error as e:
+        raise RequestError(400, "BAD_REQUEST", f"the body is not valid CSV ({clean_message(e)[:100]})") from None
+
+
+def check_rows(rows: int, limit: int = MAX_BATCH_ROWS) -> None:
+    if rows > limit:
+        raise RequestError(413, "TOO_MANY_ROWS",
+                           f"the request holds {rows} rows; send at most {limit} rows per request; "
+                           f"split the batch into {math.ceil(rows / limit)} requests")
 
 
 def _header(scope, name: bytes) -> str | None:
@@ -129,32 +205,42 @@ def _header(scope, name: bytes) -> str | None:
 class HardenedApp:
     """ASGI middleware in front of MLflow's scoring app; only ``POST /invocations`` is touched."""
 
-    def __init__(self, app, max_body_bytes: int = MAX_BODY_BYTES):
+    def __init__(self, app, max_body_bytes: int = MAX_BODY_BYTES, max_batch_rows: int = MAX_BATCH_ROWS):
         self.app = app
         self.max_body_bytes = max_body_bytes
+        self.max_batch_rows = max_batch_rows
 
     async def __call__(self, scope, receive, send):
         if scope["type"] != "http" or scope["path"].rstrip("/") != "/invocations" or scope["method"] != "POST":
             return await self.app(scope, receive, send)
         try:
-            content_type = _header(scope, b"content-type")
-            media = check_content_type(content_type)
-            body = await self._read_body(scope, receive)
-            text = check_utf8(body)
-            if media == "application/json":
-                check_json(text)
+            media, body = await self._checked_body(scope, receive)
         except RequestError as e:
             return await _respond(send, e.status, error_body(e.code, e.message))
-        # MLflow compares the media type case-sensitively: hand it the normalised one (charset checked)
-        headers = [(k, v) for k, v in scope["headers"] if k.lower() != b"content-type"]
-        await self._forward({**scope, "headers": [*headers, (b"content-type", media.encode())]}, body, send)
+        # MLflow compares the media type case-sensitively: hand it the normalised one (charset checked),
+        # and the body as it is now: decompressed, of a known length
+        framing = (b"content-type", b"content-encoding", b"content-length", b"transfer-encoding")
+        headers = [(k, v) for k, v in scope["headers"] if k.lower() not in framing]
+        headers += [(b"content-type", media.encode()), (b"content-length", str(len(body)).encode())]
+        await self._forward({**scope, "headers": headers}, body, send)
+
+    async def _checked_body(self, scope, receive) -> tuple[str, bytes]:
+        """The media type and the decoded body of an acceptable request, else :class:`RequestError`."""
+        media = check_content_type(_header(scope, b"content-type"))
+        encoding = check_encoding(_header(scope, b"content-encoding"))
+        body = await self._read_body(scope, receive)
+        if encoding == "gzip":
+            body = gunzip(body, self.max_body_bytes)
+        if not body:
+            raise RequestError(400, "BAD_REQUEST", f"the body is empty; send {EXAMPLE}")
+        text = check_utf8(body)
+        check_rows(check_json(text) if media == "application/json" else csv_rows(text), self.max_batch_rows)
+        return media, body
 
     async def _read_body(self, scope, receive) -> bytes:
         length = _header(scope, b"content-length")
-        too_big = RequestError(413, "REQUEST_TOO_LARGE",
-                               f"the body is larger than {self.max_body_bytes} bytes; split the batch")
         if length and length.isdigit() and int(length) > self.max_body_bytes:
-            raise too_big
+            raise too_large(self.max_body_bytes)
         chunks, size = [], 0
         while True:
             message = await receive()
@@ -163,12 +249,10 @@ class HardenedApp:
             chunk = message.get("body", b"")
             size += len(chunk)
             if size > self.max_body_bytes:
-                raise too_big
+                raise too_large(self.max_body_bytes)
             chunks.append(chunk)
             if not message.get("more_body"):
                 break
-        if not size:
-            raise RequestError(400, "BAD_REQUEST", f"the body is empty; send {EXAMPLE}")
         return b"".join(chunks)
 
     async def _forward(self, scope, body: bytes, send) -> None:

@@ -4,7 +4,9 @@ import numpy as np
 import pandas as pd
 import pytest
 
-from pyfunc.contract import MAX_BATCH_ROWS, MAX_TEXT_CHARS, InvalidInput, make_output, to_texts
+from pyfunc.contract import MAX_TEXT_CHARS, InvalidInput, make_output, to_texts
+from pyfunc.names import MAX_BATCH_ROWS
+from tests.behaviour import CLEARLY_NEGATIVE, CLEARLY_POSITIVE
 
 
 @pytest.mark.parametrize(
@@ -26,7 +28,6 @@ def test_accepted_input_shapes(model_input):
         (pd.DataFrame({"text": ["   "]}), "is empty at row(s) 0"),
         (pd.DataFrame({"text": ["x" * (MAX_TEXT_CHARS + 1)]}), f"longer than {MAX_TEXT_CHARS}"),
         (pd.DataFrame({"text": []}), "no rows"),
-        (["a"] * (MAX_BATCH_ROWS + 1), f"at most {MAX_BATCH_ROWS} per request"),
         (42, "unsupported input type int"),
     ],
 )
@@ -34,6 +35,27 @@ def test_bad_input_is_refused_with_a_clear_message(model_input, message):
     with pytest.raises(InvalidInput, match=None) as info:
         to_texts(model_input)
     assert message in str(info.value)
+
+
+def test_a_python_call_has_no_row_limit():
+    """The request row limit is the HTTP API's (pyfunc/serving.py), not the model's."""
+    texts = ["a"] * (5 * MAX_BATCH_ROWS + 1)
+    assert to_texts(pd.DataFrame({"text": texts})) == texts
+    with pytest.raises(InvalidInput, match="row\\(s\\) 50000"):  # the other checks still hold
+        to_texts(texts[:-1] + [""])
+
+
+@pytest.mark.slow
+def test_a_loaded_model_scores_50000_texts_in_one_call(simple_model):
+    """A batch job or a Spark UDF scores a day of tweets in one predict call, as it would in chunks."""
+    base = CLEARLY_NEGATIVE + CLEARLY_POSITIVE
+    texts = pd.DataFrame({"text": [f"{base[i % len(base)]} #{i}" for i in range(50_000)]})
+    whole = simple_model.predict(texts)
+    chunks = [simple_model.predict(texts[i:i + MAX_BATCH_ROWS].reset_index(drop=True))
+              for i in range(0, len(texts), MAX_BATCH_ROWS)]
+    assert len(whole) == 50_000 and whole.index.tolist() == list(range(50_000))
+    assert whole.label.tolist() == pd.concat(chunks).label.tolist()
+    assert set(whole.label) == {"negative", "not_negative"}
 
 
 def test_many_bad_rows_are_summarised():

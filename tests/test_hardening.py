@@ -8,6 +8,7 @@ answer exactly what `mlflow models serve` answers for them.
 
 from __future__ import annotations
 
+import gzip
 import json
 import sys
 
@@ -15,13 +16,18 @@ import pytest
 import requests
 
 from airparadis import config
-from pyfunc.contract import MAX_BATCH_ROWS, MAX_BODY_BYTES, MAX_ERROR_MESSAGE_CHARS, MAX_TEXT_CHARS
+from pyfunc.contract import MAX_ERROR_MESSAGE_CHARS
+from pyfunc.names import MAX_BATCH_ROWS, MAX_BODY_BYTES, MAX_TEXT_CHARS
 from pyfunc.serving import clean_message
 from tests.behaviour import CLEARLY_NEGATIVE, CLEARLY_POSITIVE
 from tests.servers import hardened_serve
 
 JSON = {"Content-Type": "application/json"}
 ROWS = lambda *values: json.dumps({"dataframe_records": [{"text": v} for v in values]})  # noqa: E731
+OVER = ["ok"] * (MAX_BATCH_ROWS + 1)  # one row over the request limit
+SPLIT_ADVICE = [f"holds {MAX_BATCH_ROWS + 1} rows", f"send at most {MAX_BATCH_ROWS} rows per request",
+                "split the batch into 2 requests"]
+LONG_NUMBER = '{"dataframe_records": [{"text": ' + "9" * 5000 + "}]}"
 
 
 def _chunks(total: int, size: int = 1 << 20):
@@ -70,7 +76,13 @@ CORPUS = [
     ("text object", "application/json", ROWS({"a": 1}), 400, ["must be a string", "dict"]),
     ("one good one bad row", "application/json", ROWS("fine tweet", 3), 400, ["row(s) 1"]),
     ("1 MB text", "application/json", ROWS("x" * 1_000_000), 400, [f"longer than {MAX_TEXT_CHARS}"]),
-    ("too many rows", "application/json", ROWS(*["ok"] * (MAX_BATCH_ROWS + 1)), 400, [f"at most {MAX_BATCH_ROWS}"]),
+    ("number too long", "application/json", LONG_NUMBER, 400, ["number too long"]),
+    ("too many records", "application/json", ROWS(*OVER), 413, SPLIT_ADVICE),
+    ("too many split rows", "application/json", json.dumps({"dataframe_split": {"columns": ["text"],
+     "data": [[t] for t in OVER]}}), 413, SPLIT_ADVICE),
+    ("too many instances", "application/json", json.dumps({"instances": OVER}), 413, SPLIT_ADVICE),
+    ("too long an input column", "application/json", json.dumps({"inputs": {"text": OVER}}), 413, SPLIT_ADVICE),
+    ("too many csv rows", "text/csv", "text\n" + "\n".join(OVER), 413, SPLIT_ADVICE),
     ("deep nesting", "application/json", '{"dataframe_records": ' + "[" * 200_000 + "]" * 200_000 + "}", 400,
      ["nested too deeply"]),
     ("body over the limit", "application/json", b" " * (MAX_BODY_BYTES + 1), 413, [str(MAX_BODY_BYTES)]),
@@ -105,16 +117,82 @@ def test_bad_request_gets_a_clear_4xx(hardened, session_dir, name, content_type,
     if content_type is None:  # requests adds no Content-Type for a str/bytes body: check it stays so
         data = body.encode()
     answer = requests.post(f"{hardened}/invocations", data=data, headers=headers, timeout=60)
+    _assert_clear_error(answer, status, words, session_dir)
+
+
+def _assert_clear_error(answer, status, words, session_dir):
     assert answer.status_code == status, answer.text[:500]
     assert answer.headers["content-type"].startswith("application/json")
     payload = answer.json()
     assert set(payload) == {"error_code", "message"}, payload
     message = payload["message"]
     for word in words:
-        assert word in message, f"{name}: {word!r} not in {message!r}"
+        assert word in message, f"{word!r} not in {message!r}"
     assert 0 < len(message) <= MAX_ERROR_MESSAGE_CHARS
     assert len(answer.content) < MAX_ERROR_MESSAGE_CHARS + 200  # never echoes the input
     assert not _leaks(answer.text, session_dir), answer.text
+
+
+GOOD = ROWS(*CLEARLY_NEGATIVE, *CLEARLY_POSITIVE).encode()
+ACCEPTED = ["one of gzip, identity"]
+# (name, Content-Encoding, body, expected status, words the message must hold)
+ENCODED = [
+    ("false gzip", "gzip", GOOD, 400, ["declared Content-Encoding: gzip but is not valid gzip"]),
+    ("truncated gzip", "gzip", gzip.compress(GOOD)[:-8], 400, ["not valid gzip"]),
+    ("gzip then junk", "gzip", gzip.compress(GOOD) + b"junk", 400, ["not valid gzip"]),
+    ("gzip bomb", "gzip", gzip.compress(b" " * 50_000_000), 413, [str(MAX_BODY_BYTES), "once decompressed"]),
+    ("gzip of nothing", "gzip", gzip.compress(b""), 400, ["empty"]),
+    ("gzip of too many rows", "gzip", gzip.compress(ROWS(*OVER).encode()), 413, SPLIT_ADVICE),
+    ("gzip of a long number", "gzip", gzip.compress(LONG_NUMBER.encode()), 400, ["number too long"]),
+    ("deflate", "deflate", GOOD, 415, ACCEPTED),
+    ("br", "br", GOOD, 415, ACCEPTED),
+    ("unknown encoding", "x-foo", GOOD, 415, ["x-foo", *ACCEPTED]),
+    ("two encodings", "gzip, gzip", gzip.compress(gzip.compress(GOOD)), 415, ACCEPTED),
+]
+
+
+@pytest.mark.slow
+@pytest.mark.parametrize("name,encoding,body,status,words", ENCODED, ids=[c[0] for c in ENCODED])
+def test_bad_content_encoding_gets_a_clear_4xx(hardened, session_dir, name, encoding, body, status, words):
+    headers = {**JSON, "Content-Encoding": encoding}
+    answer = requests.post(f"{hardened}/invocations", data=body, headers=headers, timeout=60)
+    _assert_clear_error(answer, status, words, session_dir)
+
+
+@pytest.mark.slow
+def test_gzip_body_gets_the_answer_of_the_plain_body(hardened):
+    plain = requests.post(f"{hardened}/invocations", data=GOOD, headers=JSON, timeout=30)
+    assert plain.status_code == 200, plain.text
+    labels = [p["label"] for p in plain.json()["predictions"]]
+    assert labels == ["negative"] * len(CLEARLY_NEGATIVE) + ["not_negative"] * len(CLEARLY_POSITIVE)
+    half = len(GOOD) // 2
+    for encoding, body in [("gzip", gzip.compress(GOOD)), ("GZIP", gzip.compress(GOOD)),
+                           ("gzip", gzip.compress(GOOD[:half]) + gzip.compress(GOOD[half:])),  # two members
+                           ("identity", GOOD)]:
+        answer = requests.post(f"{hardened}/invocations", data=body,
+                               headers={**JSON, "Content-Encoding": encoding}, timeout=30)
+        assert answer.status_code == 200, (encoding, answer.text)
+        assert answer.json() == plain.json()
+    csv = ("text\n" + "\n".join(f'"{t}"' for t in CLEARLY_NEGATIVE + CLEARLY_POSITIVE)).encode()
+    answer = requests.post(f"{hardened}/invocations", data=gzip.compress(csv),
+                           headers={"Content-Type": "text/csv", "Content-Encoding": "gzip"}, timeout=30)
+    assert answer.status_code == 200 and answer.json() == plain.json()
+
+
+@pytest.mark.slow
+def test_exactly_the_row_limit_is_answered(hardened):
+    """The row limit counts rows, not lines: a CSV whose every text holds a quoted newline has
+    about twice as many lines as rows and is answered."""
+    texts = [f"flight {i} was\n{'awful' if i % 2 else 'lovely'}" for i in range(MAX_BATCH_ROWS)]
+    csv = "text\n" + "\n".join(f'"{t}"' for t in texts)
+    assert csv.count("\n") > MAX_BATCH_ROWS + 1
+    bodies = [(csv, {"Content-Type": "text/csv"}), (json.dumps({"inputs": {"text": texts}}), JSON)]
+    for body, headers in bodies:
+        answer = requests.post(f"{hardened}/invocations", data=body, headers=headers, timeout=120)
+        assert answer.status_code == 200, answer.text[:500]
+        predictions = answer.json()["predictions"]
+        assert len(predictions) == MAX_BATCH_ROWS
+        assert [p["label"] for p in predictions[:2]] == ["not_negative", "negative"]
 
 
 @pytest.mark.slow
@@ -150,12 +228,15 @@ def test_still_answers_after_the_corpus_like_mlflow_serve(hardened, served_simpl
 
 def test_plain_mlflow_server_shows_the_gaps_this_layer_closes(served_simple):
     """Why the layer exists (if MLflow fixes these, the layer can shrink): the plain server
-    answers a missing Content-Type with a 500 and a broken CSV with its stack trace and paths."""
+    answers a missing Content-Type and a 5,000-digit number with a 500, and a broken CSV with
+    its stack trace and paths."""
     no_type = requests.post(f"{served_simple}/invocations", data=ROWS("hi").encode(), timeout=30)
     broken = requests.post(f"{served_simple}/invocations", data='text\n"x', headers={"Content-Type": "text/csv"},
                            timeout=30)
+    long_number = requests.post(f"{served_simple}/invocations", data=LONG_NUMBER, headers=JSON, timeout=30)
     assert no_type.status_code == 500
     assert "stack_trace" in broken.json() and "site-packages" in broken.text
+    assert long_number.status_code == 500
 
 
 def test_clean_message_cuts_echoes_notices_and_paths():
@@ -169,13 +250,14 @@ def test_clean_message_cuts_echoes_notices_and_paths():
 
 
 @pytest.mark.slow
-def test_cd_smoke_test_passes_on_the_hardened_api_and_fails_on_the_bare_server(hardened, served_simple, capsys):
-    from airparadis.release import smoke
+def test_cd_smoke_test_passes_on_the_hardened_api_and_fails_on_the_bare_server(hardened, served_simple):
+    from entrypoints import smoke
+    from tests.conftest import invoke
     from tests.servers import free_port
 
-    assert smoke.main(["--url", hardened, "--wait", "30"]) == 0
-    assert "smoke test passed" in capsys.readouterr().out
-    assert smoke.main(["--url", served_simple, "--wait", "30"]) == 1  # MLflow's bare server: 500
-    assert "not a 4xx" in capsys.readouterr().err
-    assert smoke.main(["--url", f"http://127.0.0.1:{free_port()}", "--wait", "1"]) == 1
-    assert "did not answer 200" in capsys.readouterr().err
+    code, out = invoke(smoke.main, "--url", hardened, "--wait", "30")
+    assert code == 0 and "smoke test passed" in out
+    code, out = invoke(smoke.main, "--url", served_simple, "--wait", "30")
+    assert code == 1 and "not a 4xx" in out  # MLflow's bare server: 500
+    code, out = invoke(smoke.main, "--url", f"http://127.0.0.1:{free_port()}", "--wait", "1")
+    assert code == 1 and "did not answer 200" in out
