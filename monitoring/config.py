@@ -22,7 +22,6 @@ from dataclasses import dataclass, field
 from pathlib import Path
 
 ROOT = Path(__file__).resolve().parent.parent
-EVENT_NAME = "misprediction"  # the custom event / report name shared with the alert rule
 LOGGER_NAME = "airparadis.misprediction"  # the Python logger whose records become custom events
 STORE_FILE = "reports.sqlite3"
 

@@ -20,8 +20,9 @@ from datetime import datetime
 from monitoring import config as monitoring_config
 from monitoring.alerting import Alert, Evaluator, SmtpMailer
 from monitoring.config import MonitoringConfig
-from monitoring.report import LABELS, MispredictionReport
+from monitoring.report import MispredictionReport
 from monitoring.store import LocalStore
+from pyfunc.names import LABELS, MODEL_NAME
 
 log = logging.getLogger(__name__)
 
@@ -80,7 +81,7 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--text", required=True, help="the tweet the model got wrong")
     parser.add_argument("--predicted-label", required=True, choices=LABELS, help="what the model said")
     parser.add_argument("--probability", required=True, type=float, help="the model's negative_probability")
-    parser.add_argument("--model-name", default="air-paradis-sentiment")
+    parser.add_argument("--model-name", default=MODEL_NAME)
     parser.add_argument("--model-version", default="unknown")
     parser.add_argument("--reported-at", type=datetime.fromisoformat, default=None, help="ISO 8601 (default: now)")
     parser.add_argument("--source", default="cli")

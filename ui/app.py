@@ -1,8 +1,8 @@
 """The Air Paradis front-end: type a tweet, read the prediction, say when it is wrong.
 
-``python -m ui.app --api-url http://127.0.0.1:5001 --host 127.0.0.1 --port 7860`` (or ``make
-ui-app``). The app calls the prediction API over HTTP (:mod:`ui.client`) and files "wrong
-prediction" reports through :mod:`monitoring` (local store, Application Insights when
+``python -m ui.app [--api-url URL] [--host HOST] [--port PORT]`` (or ``make ui-app``). The app
+calls the prediction API over HTTP (:mod:`ui.client`) and files "wrong prediction" reports
+through :mod:`monitoring` (local store, Application Insights when
 ``APPLICATIONINSIGHTS_CONNECTION_STRING`` is set). Handlers return messages, never raise: a
 missing API or a broken report store shows a sentence, not a stack trace.
 """
@@ -20,9 +20,17 @@ from dataclasses import asdict, replace
 from pathlib import Path
 
 from monitoring.report import InvalidReport, MispredictionReport
+from pyfunc.names import (
+    LABEL_COLUMN,
+    LABEL_NEGATIVE,
+    LABEL_NOT_NEGATIVE,
+    MAX_TEXT_CHARS,
+    PROBABILITY_COLUMN,
+    TEXT_COLUMN,
+)
 from ui import config as ui_config
 from ui.client import ApiError, Prediction, PredictionClient
-from ui.config import MAX_TEXT_CHARS, UiConfig
+from ui.config import UiConfig
 
 log = logging.getLogger(__name__)
 
@@ -32,7 +40,7 @@ EXAMPLES = [
     "My bag is lost again. Third time this year. Great job @AirParadis",
     "Boarding now, see you in Montreal!",
 ]
-BATCH_COLUMNS = ["text", "label", "negative_probability"]
+BATCH_COLUMNS = [TEXT_COLUMN, LABEL_COLUMN, PROBABILITY_COLUMN]
 
 
 class Handlers:
@@ -74,10 +82,10 @@ class Handlers:
         except ApiError as e:
             return None, f"**Problem:** {e}", None, _button(False)
         p = prediction.negative_probability
-        shown = "Negative" if prediction.label == "negative" else "Not negative"
+        shown = "Negative" if prediction.label == LABEL_NEGATIVE else "Not negative"
         markdown = (f"### {shown}\nProbability that the tweet is negative: **{p:.1%}**  \n"
                     f"Model: {self.cfg.model_label}")
-        return {"negative": p, "not_negative": 1.0 - p}, markdown, asdict(prediction), _button(True)
+        return {LABEL_NEGATIVE: p, LABEL_NOT_NEGATIVE: 1.0 - p}, markdown, asdict(prediction), _button(True)
 
     def report_wrong(self, state: dict | None):
         """-> (message, report button update). The button is disabled once the prediction is reported."""
@@ -123,7 +131,7 @@ class Handlers:
             return None, None, f"**Problem:** {e}"
         rows = [[p.text, p.label, round(p.negative_probability, 4)] for p in predictions]
         path = write_csv(rows)
-        negatives = sum(p.label == "negative" for p in predictions)
+        negatives = sum(p.label == LABEL_NEGATIVE for p in predictions)
         return rows, str(path), f"{len(rows)} tweets, {negatives} negative. Model: {self.cfg.model_label}"
 
 
@@ -146,8 +154,8 @@ def read_batch(pasted: str | None, upload) -> list[str]:
         rows = list(csv.reader(io.StringIO(raw)))
         if rows:
             header = [c.strip().lower() for c in rows[0]]
-            column = header.index("text") if "text" in header else 0
-            body = rows[1:] if "text" in header else rows
+            column = header.index(TEXT_COLUMN) if TEXT_COLUMN in header else 0
+            body = rows[1:] if TEXT_COLUMN in header else rows
             texts += [r[column].strip() for r in body if len(r) > column and r[column].strip()]
     return texts
 

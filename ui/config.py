@@ -19,19 +19,19 @@ from __future__ import annotations
 import os
 from dataclasses import dataclass
 
-MAX_TEXT_CHARS = 5_000  # the model contract's limit, checked here first for a friendlier message
+from pyfunc.names import API_PORT, LOCAL_HOST, MAX_BATCH_ROWS, MODEL_NAME, PRODUCTION_ALIAS, UI_PORT
 
 
 @dataclass(frozen=True)
 class UiConfig:
-    api_url: str = "http://127.0.0.1:5001"
+    api_url: str = f"http://{LOCAL_HOST}:{API_PORT}"
     api_timeout: float = 10.0
-    model_name: str = "air-paradis-sentiment"
-    model_version: str = "production"
-    host: str = "127.0.0.1"
-    port: int = 7860
+    model_name: str = MODEL_NAME
+    model_version: str = PRODUCTION_ALIAS
+    host: str = LOCAL_HOST
+    port: int = UI_PORT
     batch_chunk: int = 500
-    batch_max_rows: int = 10_000
+    batch_max_rows: int = MAX_BATCH_ROWS  # the API's own limit per request
 
     @property
     def model_label(self) -> str:
