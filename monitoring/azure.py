@@ -67,7 +67,7 @@ def configure(settings: AzureSettings) -> logging.Logger:
 def distro_options(settings: AzureSettings) -> dict:
     """The keyword arguments given to ``configure_azure_monitor`` (exporter options included)."""
     return {
-        "connection_string": settings.connection_string,
+        "connection_string": settings.connection_string.get_secret_value(),
         "logger_name": LOGGER_NAME,
         "disable_tracing": True,
         "disable_metrics": True,

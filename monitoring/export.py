@@ -96,7 +96,11 @@ def export(store: LocalStore, out: Path, fmt: str = "sentiment140", since: datet
 
 
 def main(argv: list[str] | None = None) -> int:
-    cfg = monitoring_config.from_env()
+    try:
+        cfg = monitoring_config.settings()
+    except monitoring_config.ConfigError as e:
+        print(e, file=sys.stderr)
+        return 2
     default_out = cfg.feedback_dir / "feedback_relabelled.csv"
     parser = argparse.ArgumentParser(prog="python -m monitoring.export", description=__doc__.split("\n\n")[0],
                                      epilog="See docs/feedback-loop.md.")
