@@ -47,7 +47,7 @@ class SmtpMailer:
             if s.starttls:
                 smtp.starttls()
             if s.user:
-                smtp.login(s.user, s.password or "")
+                smtp.login(s.user, s.password.get_secret_value() if s.password else "")
             smtp.send_message(message)
 
 
@@ -95,7 +95,11 @@ def main(argv: list[str] | None = None) -> int:
         description=f"Evaluate the alert rule ({RULE.describe()}) on the local store now and mail if it fires.",
     )
     parser.parse_args(argv)
-    cfg = monitoring_config.from_env()
+    try:
+        cfg = monitoring_config.settings()
+    except monitoring_config.ConfigError as e:
+        print(e, file=sys.stderr)
+        return 2
     alert = Evaluator(LocalStore(cfg.store_path), SmtpMailer(cfg.smtp)).evaluate()
     print(f"alert sent ({len(alert.reports)} reports)" if alert else "no alert")
     return 0

@@ -21,8 +21,9 @@ import logging
 import os
 import threading
 
-from monitoring.config import EVENT_NAME, LOGGER_NAME, AzureSettings
+from monitoring.config import LOGGER_NAME, AzureSettings
 from monitoring.report import MispredictionReport
+from pyfunc.names import MISPREDICTION_EVENT
 
 log = logging.getLogger(__name__)
 CUSTOM_EVENT_ATTRIBUTE = "microsoft.custom_event.name"  # turns a log record into a custom event
@@ -66,7 +67,7 @@ def configure(settings: AzureSettings) -> logging.Logger:
 def distro_options(settings: AzureSettings) -> dict:
     """The keyword arguments given to ``configure_azure_monitor`` (exporter options included)."""
     return {
-        "connection_string": settings.connection_string,
+        "connection_string": settings.connection_string.get_secret_value(),
         "logger_name": LOGGER_NAME,
         "disable_tracing": True,
         "disable_metrics": True,
@@ -88,7 +89,7 @@ def distro_options(settings: AzureSettings) -> dict:
 
 def send(logger: logging.Logger, report: MispredictionReport) -> None:
     """Queue one ``misprediction`` custom event (exported in the background, or on :func:`flush`)."""
-    logger.info(EVENT_NAME, extra={CUSTOM_EVENT_ATTRIBUTE: EVENT_NAME, **report.to_dimensions()})
+    logger.info(MISPREDICTION_EVENT, extra={CUSTOM_EVENT_ATTRIBUTE: MISPREDICTION_EVENT, **report.to_dimensions()})
 
 
 def flush(timeout_millis: int = 30_000) -> bool:

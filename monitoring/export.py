@@ -26,6 +26,7 @@ from pathlib import Path
 from monitoring import config as monitoring_config
 from monitoring.report import MispredictionReport, parse_time
 from monitoring.store import LocalStore
+from pyfunc.names import LABEL_NEGATIVE, LABEL_NOT_NEGATIVE
 
 FORMATS = ("sentiment140", "labels")
 
@@ -58,7 +59,7 @@ def write_sentiment140(reports: list[MispredictionReport], out: Path, merge_with
     with _open(out, "a" if merge_with is not None else "w", "latin-1") as f:
         writer = csv.writer(f, quoting=csv.QUOTE_ALL, lineterminator="\n")
         for i, r in enumerate(reports, start=1):
-            target = 4 if r.true_label == "not_negative" else 0
+            target = 4 if r.true_label == LABEL_NOT_NEGATIVE else 0
             date = r.reported_at.strftime("%a %b %d %H:%M:%S UTC %Y")
             writer.writerow([target, f"feedback-{i}", date, "FEEDBACK", "air-paradis-feedback", r.text])
     return len(reports)
@@ -78,7 +79,7 @@ def write_labels(reports: list[MispredictionReport], out: Path) -> int:
         writer.writerow(["text", "label", "predicted_label", "negative_probability", "model_name", "model_version",
                          "reported_at"])
         for r in reports:
-            writer.writerow([r.text, int(r.true_label == "negative"), r.predicted_label, r.negative_probability,
+            writer.writerow([r.text, int(r.true_label == LABEL_NEGATIVE), r.predicted_label, r.negative_probability,
                              r.model_name, r.model_version, r.reported_at.isoformat()])
     return len(reports)
 
@@ -95,7 +96,11 @@ def export(store: LocalStore, out: Path, fmt: str = "sentiment140", since: datet
 
 
 def main(argv: list[str] | None = None) -> int:
-    cfg = monitoring_config.from_env()
+    try:
+        cfg = monitoring_config.settings()
+    except monitoring_config.ConfigError as e:
+        print(e, file=sys.stderr)
+        return 2
     default_out = cfg.feedback_dir / "feedback_relabelled.csv"
     parser = argparse.ArgumentParser(prog="python -m monitoring.export", description=__doc__.split("\n\n")[0],
                                      epilog="See docs/feedback-loop.md.")

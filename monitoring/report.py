@@ -6,9 +6,9 @@ import math
 from dataclasses import asdict, dataclass, field
 from datetime import UTC, datetime
 
-LABELS = ("negative", "not_negative")
+from pyfunc.names import LABEL_NEGATIVE, LABEL_NOT_NEGATIVE, LABELS, MAX_TEXT_CHARS
+
 FIELDS = ("text", "predicted_label", "negative_probability", "model_name", "model_version", "reported_at", "source")
-MAX_TEXT_CHARS = 5_000  # same limit as the model contract
 
 
 class InvalidReport(ValueError):
@@ -57,7 +57,7 @@ class MispredictionReport:
     @property
     def true_label(self) -> str:
         """The label the reporter implies (the opposite of the prediction): used to relabel."""
-        return LABELS[1] if self.predicted_label == LABELS[0] else LABELS[0]
+        return LABEL_NOT_NEGATIVE if self.predicted_label == LABEL_NEGATIVE else LABEL_NEGATIVE
 
     def to_dimensions(self) -> dict[str, str]:
         """The custom dimensions of the Application Insights event (strings, timestamp in ISO 8601)."""

@@ -14,7 +14,8 @@ import sys
 from dataclasses import dataclass
 from datetime import timedelta
 
-from monitoring.config import EVENT_NAME, ROOT
+from monitoring.config import ROOT
+from pyfunc.names import MISPREDICTION_EVENT
 
 RULE_FILE = ROOT / "infra" / "alert-rule.json"
 
@@ -35,7 +36,7 @@ class AlertRule:
     notify at most once per ``window``."""
 
     name: str = "air-paradis-mispredictions"
-    event_name: str = EVENT_NAME
+    event_name: str = MISPREDICTION_EVENT
     threshold: int = 3
     window: timedelta = timedelta(minutes=5)
     evaluation_frequency: timedelta = timedelta(minutes=1)  # Azure: how often the query runs

@@ -6,7 +6,8 @@ is evaluated when local alerts are on (default: only without Azure, whose own al
 does the job). A failure after the local write never loses the report.
 
 ``python -m monitoring.service --text "..." --predicted-label negative --probability 0.9`` files
-one report from the command line (useful to try the alert path).
+one report from the command line (useful to try the alert path); ``--show-config`` prints the
+monitoring settings (secrets only as set/unset) and exits.
 """
 
 from __future__ import annotations
@@ -19,9 +20,10 @@ from datetime import datetime
 
 from monitoring import config as monitoring_config
 from monitoring.alerting import Alert, Evaluator, SmtpMailer
-from monitoring.config import MonitoringConfig
-from monitoring.report import LABELS, MispredictionReport
+from monitoring.config import ConfigError, MonitoringSettings
+from monitoring.report import MispredictionReport
 from monitoring.store import LocalStore
+from pyfunc.names import LABELS, MODEL_NAME
 
 log = logging.getLogger(__name__)
 
@@ -41,8 +43,8 @@ class Filed:
 
 
 class Monitoring:
-    def __init__(self, cfg: MonitoringConfig | None = None, mailer=None):
-        self.config = cfg or monitoring_config.from_env()
+    def __init__(self, cfg: MonitoringSettings | None = None, mailer=None):
+        self.config = cfg if cfg is not None else monitoring_config.settings()
         self.store = LocalStore(self.config.store_path)
         self._azure_logger = None
         if self.config.azure is not None:
@@ -50,7 +52,7 @@ class Monitoring:
 
             self._azure_logger = azure.configure(self.config.azure)
         self.evaluator = None
-        if self.config.local_alerts:
+        if self.config.local_alerts_on:
             self.evaluator = Evaluator(self.store, mailer or SmtpMailer(self.config.smtp))
 
     def report(self, report: MispredictionReport) -> Filed:
@@ -75,12 +77,29 @@ class Monitoring:
         return azure.flush()
 
 
+class ShowConfig(argparse.Action):
+    """``--show-config``: print the settings and exit (like ``--version``, before required options are checked)."""
+
+    def __init__(self, option_strings, dest, **kwargs):
+        super().__init__(option_strings, dest, nargs=0, default=argparse.SUPPRESS, **kwargs)
+
+    def __call__(self, parser, namespace, values, option_string=None):
+        try:
+            text = monitoring_config.show(monitoring_config.settings())
+        except ConfigError as e:
+            parser.exit(2, f"{parser.prog}: {e}\n")
+        print(text)
+        parser.exit(0)
+
+
 def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(prog="python -m monitoring.service", description="File a misprediction report.")
+    parser.add_argument("--show-config", action=ShowConfig,
+                        help="print every monitoring setting (variable, value, meaning; secrets as set/unset) and exit")
     parser.add_argument("--text", required=True, help="the tweet the model got wrong")
     parser.add_argument("--predicted-label", required=True, choices=LABELS, help="what the model said")
     parser.add_argument("--probability", required=True, type=float, help="the model's negative_probability")
-    parser.add_argument("--model-name", default="air-paradis-sentiment")
+    parser.add_argument("--model-name", default=MODEL_NAME)
     parser.add_argument("--model-version", default="unknown")
     parser.add_argument("--reported-at", type=datetime.fromisoformat, default=None, help="ISO 8601 (default: now)")
     parser.add_argument("--source", default="cli")
@@ -90,7 +109,11 @@ def main(argv: list[str] | None = None) -> int:
     extra = {"reported_at": args.reported_at} if args.reported_at else {}
     report = MispredictionReport(args.text, args.predicted_label, args.probability, args.model_name,
                                  args.model_version, source=args.source, **extra)
-    monitoring = Monitoring()
+    try:
+        monitoring = Monitoring()
+    except ConfigError as e:
+        print(f"{parser.prog}: {e}", file=sys.stderr)
+        return 2
     print(monitoring.config.describe())
     print(monitoring.report(report).message())
     monitoring.flush()

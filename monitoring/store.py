@@ -83,11 +83,6 @@ class LocalStore:
             ).fetchone()
         return int(row[0])
 
-    def last_notification(self, rule: str) -> datetime | None:
-        with self._connect() as db:
-            row = db.execute("SELECT MAX(sent_at) FROM notifications WHERE rule = ?", (rule,)).fetchone()
-        return parse_time(row[0]) if row and row[0] else None
-
     def claim_notification(self, rule: str, now: datetime, quiet_since: datetime, report_count: int) -> int | None:
         """Atomically record a notification at ``now`` unless one was sent after ``quiet_since``;
         returns its id (the caller may :meth:`release` it if sending fails) or ``None``."""

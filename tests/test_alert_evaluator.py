@@ -11,7 +11,7 @@ import pytest
 from aiosmtpd.controller import Controller
 
 from monitoring.alerting import Evaluator, SmtpMailer
-from monitoring.config import MonitoringConfig, SmtpSettings
+from monitoring.config import MonitoringSettings
 from monitoring.report import MispredictionReport
 from monitoring.rule import RULE
 from monitoring.service import Monitoring
@@ -39,10 +39,17 @@ def inbox():
     controller.stop()
 
 
+def smtp(port: int, **settings):
+    """The SMTP settings of the embedded evaluator, as derived from the monitoring settings."""
+    return MonitoringSettings(smtp_host="127.0.0.1", smtp_port=port, smtp_user=None, smtp_starttls=False,
+                              **settings).smtp
+
+
 def monitoring_for(tmp_path, smtp_port: int) -> Monitoring:
-    smtp = SmtpSettings(host="127.0.0.1", port=smtp_port, sender="alerts@airparadis.test",
-                        recipients=("oncall@airparadis.test", "lead@airparadis.test"), timeout=5)
-    return Monitoring(MonitoringConfig(feedback_dir=tmp_path, azure=None, local_alerts=True, smtp=smtp))
+    return Monitoring(MonitoringSettings(feedback_dir=tmp_path, connection_string=None, local_alerts=True,
+                                         smtp_host="127.0.0.1", smtp_port=smtp_port, smtp_timeout=5,
+                                         alert_from="alerts@airparadis.test",
+                                         alert_to="oncall@airparadis.test, lead@airparadis.test"))
 
 
 def report_at(moment: datetime, n: int = 0) -> MispredictionReport:
@@ -106,12 +113,12 @@ def test_smtp_down_loses_nothing_and_mails_once_it_is_back(tmp_path, inbox):
     handler, port = inbox
     dead = free_port()
     store = LocalStore(tmp_path / "reports.sqlite3")
-    down = Evaluator(store, SmtpMailer(SmtpSettings(host="127.0.0.1", port=dead, timeout=2)))
+    down = Evaluator(store, SmtpMailer(smtp(dead, smtp_timeout=2)))
     for i, m in enumerate([0, 1, 2]):
         store.add(report_at(T0 + timedelta(minutes=m), i))
     assert down.evaluate(now=T0 + timedelta(minutes=2)) is None  # mail failed: the claim is released
     assert store.notifications(RULE.name) == []
-    up = Evaluator(store, SmtpMailer(SmtpSettings(host="127.0.0.1", port=port, timeout=5)))
+    up = Evaluator(store, SmtpMailer(smtp(port, smtp_timeout=5)))
     alert = up.evaluate(now=T0 + timedelta(minutes=3))
     assert alert is not None and len(alert.reports) == 3
     assert len(handler.messages) == 1 and len(store.reports()) == 3
@@ -119,7 +126,7 @@ def test_smtp_down_loses_nothing_and_mails_once_it_is_back(tmp_path, inbox):
 
 def test_mailer_talks_real_smtp(inbox):
     handler, port = inbox
-    SmtpMailer(SmtpSettings(host="127.0.0.1", port=port, recipients=("a@x.test",))).send("subject", "body")
-    assert handler.messages[0][2]["Subject"] == "subject"
+    SmtpMailer(smtp(port, alert_to=("a@x.test",))).send("subject", "body")
+    assert handler.messages[0][2]["Subject"] == "subject" and handler.messages[0][1] == ["a@x.test"]
     with pytest.raises((OSError, smtplib.SMTPException)):
-        SmtpMailer(SmtpSettings(host="127.0.0.1", port=free_port(), timeout=2)).send("s", "b")
+        SmtpMailer(smtp(free_port(), smtp_timeout=2)).send("s", "b")

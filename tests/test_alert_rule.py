@@ -10,8 +10,9 @@ import sys
 from datetime import timedelta
 
 from monitoring.alerting import Evaluator
-from monitoring.config import EVENT_NAME, ROOT
+from monitoring.config import ROOT
 from monitoring.rule import RULE, RULE_FILE, AlertRule
+from pyfunc.names import MISPREDICTION_EVENT
 
 BICEP = ROOT / "infra" / "alerts.bicep"
 EXPECTED_KQL = """customEvents
@@ -21,7 +22,7 @@ EXPECTED_KQL = """customEvents
 
 
 def test_rule_is_three_reports_in_five_minutes():
-    assert (RULE.threshold, RULE.window, RULE.event_name) == (3, timedelta(minutes=5), EVENT_NAME)
+    assert (RULE.threshold, RULE.window, RULE.event_name) == (3, timedelta(minutes=5), MISPREDICTION_EVENT)
     assert [RULE.fires(n) for n in range(5)] == [False, False, False, True, True]
     assert RULE.kql() == EXPECTED_KQL
 

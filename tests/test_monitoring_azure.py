@@ -49,9 +49,13 @@ def setup(tmp_path_factory):
     root.addHandler(collect)
     root.setLevel(logging.DEBUG)
     try:
-        monitoring = Monitoring(monitoring_config.from_env(env))
+        with pytest.MonkeyPatch.context() as patch:  # the settings are read from the environment
+            for name, value in env.items():
+                patch.setenv(name, value)
+            monitoring = Monitoring()
     finally:
         root.setLevel(old_level)
+    assert monitoring.config.azure.retry_seconds == RETRY_SECONDS and not monitoring.config.local_alerts_on
     yield monitoring, receiver, collect
     root.removeHandler(collect)
     receiver.stop()
@@ -90,9 +94,10 @@ def test_reports_arrive_as_custom_events_with_dimensions(setup):
     # and every report is in the local store as well
     assert [r.text for r in LocalStore(monitoring.config.store_path).reports()][-2:] == [r.text for r in sent]
     # the connection string is a secret: never in logs, never in reprs
-    secret = monitoring.config.azure.connection_string
+    secret = monitoring.config.azure.connection_string.get_secret_value()
+    assert secret == receiver.connection_string()
     assert not any(secret in line for line in collect.lines)
-    assert secret not in repr(monitoring.config)
+    assert secret not in repr(monitoring.config) and secret not in repr(monitoring.config.azure)
 
 
 def test_outage_then_recovery_every_report_arrives(setup):
@@ -145,9 +150,11 @@ def test_reports_kept_by_a_stopped_process_are_sent_by_the_next_one(setup, tmp_p
 def test_options_turn_off_outside_traffic_and_sample_everything(setup):
     from monitoring import azure
 
-    settings = monitoring_config.AzureSettings(connection_string="InstrumentationKey=x", storage_dir=Path("."),
-                                                retry_seconds=7)
+    settings = monitoring_config.MonitoringSettings(connection_string="InstrumentationKey=x", feedback_dir=Path("f"),
+                                                    ai_storage_dir=None, ai_retry_seconds=7).azure
     options = azure.distro_options(settings)
+    assert options["connection_string"] == "InstrumentationKey=x"
+    assert options["storage_directory"] == str(Path("f") / "appinsights-offline")
     assert options["enable_live_metrics"] is False and options["enable_performance_counters"] is False
     assert options["sampling_ratio"] == 1.0 and options["storage_min_retry_interval"] == 7
     assert options["timeout"] > 0 and options["read_timeout"] > 0

@@ -13,6 +13,7 @@ import pytest
 from monitoring.export import export
 from monitoring.report import InvalidReport, MispredictionReport
 from monitoring.store import LocalStore
+from pyfunc.names import MAX_TEXT_CHARS
 
 T0 = datetime(2026, 11, 24, 9, 0, tzinfo=UTC)
 
@@ -23,7 +24,7 @@ def report(text="late again", label="not_negative", p=0.2, at=T0, version="5"):
 
 @pytest.mark.parametrize("kwargs, message", [
     ({"text": "  "}, "empty"),
-    ({"text": "x" * 5001}, "longer"),
+    ({"text": "x" * (MAX_TEXT_CHARS + 1)}, "longer"),
     ({"label": "positive"}, "predicted_label"),
     ({"p": 1.5}, r"\[0, 1\]"),
     ({"p": float("nan")}, r"\[0, 1\]"),

@@ -1,10 +1,11 @@
 """The Air Paradis front-end: type a tweet, read the prediction, say when it is wrong.
 
-``python -m ui.app --api-url http://127.0.0.1:5001 --host 127.0.0.1 --port 7860`` (or ``make
-ui-app``). The app calls the prediction API over HTTP (:mod:`ui.client`) and files "wrong
-prediction" reports through :mod:`monitoring` (local store, Application Insights when
+``python -m ui.app [--api-url URL] [--host HOST] [--port PORT]`` (or ``make ui-app``). The app
+calls the prediction API over HTTP (:mod:`ui.client`) and files "wrong prediction" reports
+through :mod:`monitoring` (local store, Application Insights when
 ``APPLICATIONINSIGHTS_CONNECTION_STRING`` is set). Handlers return messages, never raise: a
-missing API or a broken report store shows a sentence, not a stack trace.
+missing API or a broken report store shows a sentence, not a stack trace. ``--show-config`` prints
+the front-end and monitoring settings (secrets only as set/unset) and exits.
 """
 
 from __future__ import annotations
@@ -16,13 +17,22 @@ import logging
 import os
 import sys
 import tempfile
-from dataclasses import asdict, replace
+from dataclasses import asdict
 from pathlib import Path
 
+from monitoring.env import ConfigError, shown
 from monitoring.report import InvalidReport, MispredictionReport
+from pyfunc.names import (
+    LABEL_COLUMN,
+    LABEL_NEGATIVE,
+    LABEL_NOT_NEGATIVE,
+    MAX_TEXT_CHARS,
+    PROBABILITY_COLUMN,
+    TEXT_COLUMN,
+)
 from ui import config as ui_config
 from ui.client import ApiError, Prediction, PredictionClient
-from ui.config import MAX_TEXT_CHARS, UiConfig
+from ui.config import UiSettings
 
 log = logging.getLogger(__name__)
 
@@ -32,13 +42,13 @@ EXAMPLES = [
     "My bag is lost again. Third time this year. Great job @AirParadis",
     "Boarding now, see you in Montreal!",
 ]
-BATCH_COLUMNS = ["text", "label", "negative_probability"]
+BATCH_COLUMNS = [TEXT_COLUMN, LABEL_COLUMN, PROBABILITY_COLUMN]
 
 
 class Handlers:
     """What the buttons do; plain functions of their inputs, so they can be tested without a browser."""
 
-    def __init__(self, cfg: UiConfig, client: PredictionClient | None = None, monitoring=None):
+    def __init__(self, cfg: UiSettings, client: PredictionClient | None = None, monitoring=None):
         self.cfg = cfg
         self.client = client or PredictionClient(cfg.api_url, cfg.api_timeout)
         self._monitoring = monitoring
@@ -74,10 +84,10 @@ class Handlers:
         except ApiError as e:
             return None, f"**Problem:** {e}", None, _button(False)
         p = prediction.negative_probability
-        shown = "Negative" if prediction.label == "negative" else "Not negative"
+        shown = "Negative" if prediction.label == LABEL_NEGATIVE else "Not negative"
         markdown = (f"### {shown}\nProbability that the tweet is negative: **{p:.1%}**  \n"
                     f"Model: {self.cfg.model_label}")
-        return {"negative": p, "not_negative": 1.0 - p}, markdown, asdict(prediction), _button(True)
+        return {LABEL_NEGATIVE: p, LABEL_NOT_NEGATIVE: 1.0 - p}, markdown, asdict(prediction), _button(True)
 
     def report_wrong(self, state: dict | None):
         """-> (message, report button update). The button is disabled once the prediction is reported."""
@@ -123,7 +133,7 @@ class Handlers:
             return None, None, f"**Problem:** {e}"
         rows = [[p.text, p.label, round(p.negative_probability, 4)] for p in predictions]
         path = write_csv(rows)
-        negatives = sum(p.label == "negative" for p in predictions)
+        negatives = sum(p.label == LABEL_NEGATIVE for p in predictions)
         return rows, str(path), f"{len(rows)} tweets, {negatives} negative. Model: {self.cfg.model_label}"
 
 
@@ -146,8 +156,8 @@ def read_batch(pasted: str | None, upload) -> list[str]:
         rows = list(csv.reader(io.StringIO(raw)))
         if rows:
             header = [c.strip().lower() for c in rows[0]]
-            column = header.index("text") if "text" in header else 0
-            body = rows[1:] if "text" in header else rows
+            column = header.index(TEXT_COLUMN) if TEXT_COLUMN in header else 0
+            body = rows[1:] if TEXT_COLUMN in header else rows
             texts += [r[column].strip() for r in body if len(r) > column and r[column].strip()]
     return texts
 
@@ -161,7 +171,7 @@ def write_csv(rows: list[list]) -> Path:
     return out
 
 
-def build_app(cfg: UiConfig, handlers: Handlers | None = None):
+def build_app(cfg: UiSettings, handlers: Handlers | None = None):
     import gradio as gr
 
     h = handlers or Handlers(cfg)
@@ -199,21 +209,41 @@ def build_app(cfg: UiConfig, handlers: Handlers | None = None):
     return app
 
 
-def parse_args(argv: list[str] | None = None) -> UiConfig:
-    env = ui_config.from_env()
+# settings that a command-line option overrides: field -> (option, type)
+OPTIONS = {"api_url": ("--api-url", str), "host": ("--host", str), "port": ("--port", int),
+           "model_name": ("--model-name", str), "model_version": ("--model-version", str)}
+
+
+def parse_args(argv: list[str] | None = None) -> tuple[UiSettings, bool]:
+    """-> (the settings: environment, then options; whether to only show them)."""
     parser = argparse.ArgumentParser(prog="python -m ui.app", description=__doc__.split("\n\n")[0])
-    parser.add_argument("--api-url", default=env.api_url, help=f"prediction API base URL (default {env.api_url})")
-    parser.add_argument("--host", default=env.host, help=f"listen address (default {env.host})")
-    parser.add_argument("--port", type=int, default=env.port, help=f"listen port (default {env.port})")
-    parser.add_argument("--model-name", default=env.model_name, help="model name shown and reported")
-    parser.add_argument("--model-version", default=env.model_version, help="model version shown and reported")
+    for name, (option, kind) in OPTIONS.items():
+        field = UiSettings.model_fields[name]
+        parser.add_argument(option, dest=name, type=kind, default=None,
+                            help=f"{field.description} (default: ${ui_config.env_var(name)}, else "
+                                 f"{shown(field.default)})")
+    parser.add_argument("--show-config", action="store_true",
+                        help="print every front-end and monitoring setting (variable, value, meaning) and exit")
     args = parser.parse_args(argv)
-    return replace(env, api_url=args.api_url.rstrip("/"), host=args.host, port=args.port,
-                   model_name=args.model_name, model_version=args.model_version)
+    overrides = {name: getattr(args, name) for name in OPTIONS if getattr(args, name) is not None}
+    return ui_config.settings(**overrides), args.show_config
+
+
+def show_config(cfg: UiSettings) -> str:
+    from monitoring import config as monitoring_config
+
+    return f"{ui_config.show(cfg)}\n\n{monitoring_config.show(monitoring_config.settings())}"
 
 
 def main(argv: list[str] | None = None) -> int:
-    cfg = parse_args(argv)
+    try:
+        cfg, only_show = parse_args(argv)
+        if only_show:
+            print(show_config(cfg))
+            return 0
+    except ConfigError as e:
+        print(f"python -m ui.app: {e}", file=sys.stderr)
+        return 2
     os.environ.setdefault("GRADIO_ANALYTICS_ENABLED", "False")  # no calls home
     logging.basicConfig(level=logging.INFO, format="%(levelname)s %(name)s: %(message)s")
     for noisy in ("azure", "httpx"):

@@ -10,7 +10,7 @@ from dataclasses import dataclass
 
 import requests
 
-LABELS = ("negative", "not_negative")
+from pyfunc.names import LABEL_COLUMN, LABELS, PROBABILITY_COLUMN, TEXT_COLUMN
 
 
 class ApiError(RuntimeError):
@@ -48,7 +48,7 @@ class PredictionClient:
         return True, f"The prediction API at {self.api_url} is reachable."
 
     def predict(self, texts: list[str]) -> list[Prediction]:
-        payload = {"dataframe_records": [{"text": t} for t in texts]}
+        payload = {"dataframe_records": [{TEXT_COLUMN: t} for t in texts]}
         try:
             response = requests.post(f"{self.api_url}/invocations", json=payload, timeout=self.timeout)
         except requests.RequestException as e:
@@ -70,7 +70,7 @@ def _server_message(response: requests.Response) -> str:
 def _parse(texts: list[str], response: requests.Response) -> list[Prediction]:
     try:
         rows = response.json()["predictions"]
-        predictions = [Prediction(t, str(r["label"]), float(r["negative_probability"]))
+        predictions = [Prediction(t, str(r[LABEL_COLUMN]), float(r[PROBABILITY_COLUMN]))
                        for t, r in zip(texts, rows, strict=True)]
     except (ValueError, KeyError, TypeError) as e:
         raise ApiError(f"The API's answer is not a sentiment prediction ({type(e).__name__}: {e}).") from None

@@ -1,51 +1,66 @@
-"""Configuration of the front-end, in one place (environment variables; options override them).
+"""Configuration of the front-end: one settings class, read from the environment when used
+(command-line options of ``python -m ui.app`` override it).
 
-| variable | default | meaning |
-| --- | --- | --- |
-| ``AIRPARADIS_API_URL`` | ``http://127.0.0.1:5001`` | base URL of the prediction API (``/invocations``, ``/ping``) |
-| ``AIRPARADIS_API_TIMEOUT`` | ``10`` | seconds to wait for the API |
-| ``AIRPARADIS_MODEL_NAME`` | ``air-paradis-sentiment`` | model name shown and put in reports |
-| ``AIRPARADIS_MODEL_VERSION`` | ``production`` | model version (or alias) shown and put in reports |
-| ``AIRPARADIS_UI_HOST`` / ``AIRPARADIS_UI_PORT`` | ``127.0.0.1`` / ``7860`` | where the app listens |
-| ``AIRPARADIS_BATCH_CHUNK`` | ``500`` | tweets per request in the batch tab |
-| ``AIRPARADIS_BATCH_MAX_ROWS`` | ``10000`` | most tweets in one batch |
-
-Where reports go is configured in :mod:`monitoring.config`. The front-end never imports
-training code or mlflow: it talks to the model over HTTP only.
+:func:`settings` reads the environment afresh on each call (nothing is read at import time).
+``python -m ui.app --show-config`` prints every variable, its value and what it does; :func:`rows`
+gives (variable, default, description) for the README. Where reports go is configured in
+:mod:`monitoring.config`. The front-end never imports training code or mlflow: it talks to the
+model over HTTP only.
 """
 
 from __future__ import annotations
 
-import os
-from dataclasses import dataclass
+from pydantic import Field, field_validator
+from pydantic_settings import BaseSettings, SettingsConfigDict
 
-MAX_TEXT_CHARS = 5_000  # the model contract's limit, checked here first for a friendlier message
+from monitoring import env
+from pyfunc.names import API_PORT, LOCAL_HOST, MAX_BATCH_ROWS, MODEL_NAME, PRODUCTION_ALIAS, UI_PORT
 
 
-@dataclass(frozen=True)
-class UiConfig:
-    api_url: str = "http://127.0.0.1:5001"
-    api_timeout: float = 10.0
-    model_name: str = "air-paradis-sentiment"
-    model_version: str = "production"
-    host: str = "127.0.0.1"
-    port: int = 7860
-    batch_chunk: int = 500
-    batch_max_rows: int = 10_000
+class UiSettings(BaseSettings):
+    """Every front-end setting; ``AIRPARADIS_<NAME>`` unless an alias says otherwise."""
+
+    model_config = SettingsConfigDict(env_prefix="AIRPARADIS_", env_ignore_empty=True, validate_by_name=True,
+                                      frozen=True, protected_namespaces=())
+
+    api_url: str = Field(f"http://{LOCAL_HOST}:{API_PORT}",
+                         description="base URL of the prediction API (/invocations, /ping)")
+    api_timeout: float = Field(10.0, gt=0, description="seconds to wait for the API")
+    model_name: str = Field(MODEL_NAME, description="model name shown and put in reports")
+    model_version: str = Field(PRODUCTION_ALIAS, description="model version (or alias) shown and put in reports")
+    host: str = Field(LOCAL_HOST, validation_alias="AIRPARADIS_UI_HOST", description="address the app listens on")
+    port: int = Field(UI_PORT, ge=1, le=65535, validation_alias="AIRPARADIS_UI_PORT",
+                      description="port the app listens on")
+    batch_chunk: int = Field(500, ge=1, le=MAX_BATCH_ROWS,
+                             description="tweets per request in the batch tab (at most the API's limit per request)")
+    batch_max_rows: int = Field(MAX_BATCH_ROWS, ge=1, description="most tweets in one batch")
+
+    @field_validator("api_url", mode="after")
+    @classmethod
+    def _no_trailing_slash(cls, value: str) -> str:
+        return value.rstrip("/")
 
     @property
     def model_label(self) -> str:
         return f"{self.model_name} (version {self.model_version})"
 
 
-def from_env(env=os.environ) -> UiConfig:
-    return UiConfig(
-        api_url=env.get("AIRPARADIS_API_URL", UiConfig.api_url).rstrip("/"),
-        api_timeout=float(env.get("AIRPARADIS_API_TIMEOUT", UiConfig.api_timeout)),
-        model_name=env.get("AIRPARADIS_MODEL_NAME", UiConfig.model_name),
-        model_version=env.get("AIRPARADIS_MODEL_VERSION", UiConfig.model_version),
-        host=env.get("AIRPARADIS_UI_HOST", UiConfig.host),
-        port=int(env.get("AIRPARADIS_UI_PORT", UiConfig.port)),
-        batch_chunk=int(env.get("AIRPARADIS_BATCH_CHUNK", UiConfig.batch_chunk)),
-        batch_max_rows=int(env.get("AIRPARADIS_BATCH_MAX_ROWS", UiConfig.batch_max_rows)),
-    )
+def settings(**overrides) -> UiSettings:
+    """The settings as the environment says now (``overrides`` by field name, e.g. command-line
+    options, win); an invalid value raises :class:`monitoring.env.ConfigError` naming its variable."""
+    return env.read(UiSettings, **overrides)
+
+
+def env_var(name: str) -> str:
+    """The environment variable of setting ``name``."""
+    return env.env_var(UiSettings, name)
+
+
+def rows() -> list[env.Row]:
+    """(variable, default, description) of every front-end setting, for the README table."""
+    return env.rows(UiSettings)
+
+
+def show(cfg: UiSettings) -> str:
+    """What ``--show-config`` prints for the front-end."""
+    return env.show(cfg, "front-end settings (variable, value, meaning):")
