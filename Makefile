@@ -7,7 +7,7 @@ export MLFLOW_TRACKING_URI ?= sqlite:///$(CURDIR)/mlflow.db
 export PATH := $(BIN):$(PATH)
 export TF_CPP_MIN_LOG_LEVEL ?= 2
 
-.PHONY: help install demo train serve ui test lint clean report ui-app test-deps image
+.PHONY: help install demo train serve ui test test-fast lint clean report ui-app test-deps image
 
 help:  ## list the targets
 	@grep -hE '^[a-z-]+:.*## ' $(MAKEFILE_LIST) | awk -F':.*## ' '{printf "  make %-10s %s\n", $$1, $$2}'
@@ -22,11 +22,11 @@ $(VENV)/.installed: requirements/*.txt pyproject.toml
 install: $(VENV)/.installed  ## create .venv and install the pinned dependencies
 
 train: install  ## run the main MLflow project (data, training, promotion) on the bundled data
-	$(BIN)/python -m entrypoints.tracking
+	$(BIN)/python -m airparadis.core.tracking
 	$(BIN)/mlflow run . -e main --env-manager local --experiment-name air-paradis-sentiment
 
 image: install  ## generate the serving image's Dockerfile + build context in build/image (no Docker needed)
-	$(BIN)/python -m entrypoints.image --model "models:/air-paradis-sentiment@production" --output build/image
+	$(BIN)/python -m entrypoints.image --output build/image
 
 serve: install  ## serve the production model on 127.0.0.1:5001 and print a curl example
 	$(BIN)/python -m entrypoints.serve
@@ -50,8 +50,11 @@ report: install  ## compare the approaches, time the served production model, re
 lint: install  ## ruff
 	$(BIN)/ruff check .
 
-test: install test-deps  ## run the whole test suite
+test: install test-deps  ## run the whole test suite (unit, integration, model, browser, infra)
 	$(BIN)/python -m pytest
+
+test-fast: install  ## the unit tests only (tests/unit, under a minute)
+	$(BIN)/python -m pytest -m unit
 
 clean:  ## remove the local MLflow store and artifacts (not the venv)
 	rm -rf mlflow.db mlartifacts mlruns

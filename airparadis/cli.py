@@ -11,6 +11,7 @@ import functools
 from collections.abc import Callable
 from typing import Annotated
 
+import click
 import typer
 
 EXIT_ERROR = 2  # a known failure: the message says what to do
@@ -94,6 +95,8 @@ def app(command: Callable) -> typer.Typer:
     def guarded(*args, **kwargs):
         try:
             return command(*args, **kwargs)
+        except (typer.Exit, typer.Abort, click.ClickException):  # click's own exits (Exit is a RuntimeError)
+            raise
         except known_errors() as e:
             typer.echo(f"error: {e}", err=True)
             raise typer.Exit(EXIT_ERROR) from None

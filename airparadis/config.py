@@ -96,6 +96,7 @@ class DeploymentBudget:
 BUDGET = DeploymentBudget()
 
 
-if __name__ == "__main__":
-    for variable, value, description in environment_variables():
-        print(f"{variable:<32} {value:<48} {description}")
+if __name__ == "__main__":  # the training side's settings as the environment says now
+    current = settings()
+    for (variable, _, description), value in zip(environment_variables(), current.model_dump().values(), strict=True):
+        print(f"{variable:<28} {value!s:<52} {description}")

@@ -5,7 +5,7 @@ from typing import Annotated
 import typer
 
 from airparadis import cli, config
-from airparadis.reporting import deep_note, publish
+from airparadis.reporting import deep_note, publish, settings_table
 
 
 def main(
@@ -20,6 +20,8 @@ def main(
         return
     for path in publish.render():
         print(f"wrote {path.relative_to(config.ROOT)}")
+    if settings_table.write():
+        print("wrote the configuration table of README.md")
     if deep_model:
         print(f"wrote {deep_note.write(deep_model).relative_to(config.ROOT)}")
 

@@ -131,3 +131,14 @@ def invoke(command, *args: str):
 
     result = CliRunner().invoke(cli.app(command), list(args))
     return result.exit_code, result.output
+
+
+KINDS = ("unit", "integration", "model", "browser", "infra")  # the folders of tests/, one marker each
+
+
+def pytest_collection_modifyitems(config, items):
+    """Mark each test with its folder's kind: `pytest -m unit` runs the fast unit tests only."""
+    for item in items:
+        kind = item.path.parent.name
+        if kind in KINDS:
+            item.add_marker(getattr(pytest.mark, kind))

@@ -11,8 +11,8 @@ import pytest
 
 from monitoring.env import ROOT, ConfigError
 from pyfunc.names import API_PORT, LOCAL_HOST, MAX_BATCH_ROWS, MODEL_NAME, PRODUCTION_ALIAS, UI_PORT
-from tests.test_monitoring_config import SECRET_CONNECTION, SECRET_PASSWORD
-from tests.test_monitoring_config import VARIABLES as MONITORING_VARIABLES
+from tests.unit.test_monitoring_config import SECRET_CONNECTION, SECRET_PASSWORD
+from tests.unit.test_monitoring_config import VARIABLES as MONITORING_VARIABLES
 from ui import config
 from ui.app import Handlers, parse_args
 

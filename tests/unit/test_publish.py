@@ -36,5 +36,5 @@ def test_templates_render_and_unmeasured_figures_are_refused(measured, tmp_path)
     (written,) = publish.render(templates, out, measured)
     assert written.read_text().endswith("Deep: 84.1% on STS-Test, p99 12.5 ms.")
     (templates / "bad.md").write_text("BERT reaches $transformer_sts_test_accuracy_pct.")
-    with pytest.raises(KeyError, match="bad.md: transformer_sts_test_accuracy_pct"):
+    with pytest.raises(publish.FiguresMissing, match="bad.md: transformer_sts_test_accuracy_pct"):
         publish.render(templates, out, measured)
