@@ -27,8 +27,7 @@ from pathlib import Path
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 
-from airparadis import config
-from airparadis.release import image
+from airparadis.release import image, requirements  # noqa: E402
 
 RESULTS = ROOT / "benchmarks" / "results" / "image_size.json"
 SIZES = """
@@ -86,7 +85,7 @@ def sizes_of(python: Path, env_dir: Path) -> dict:
     site = next(env_dir.glob("lib/python*/site-packages"))
     total = sum(f.stat().st_size for f in site.rglob("*") if f.is_file())
     largest = sorted(sizes.items(), key=lambda kv: -kv[1])[:12]
-    forbidden = [d for d in sizes if any(d.startswith(p) for p in config.BUDGET.forbidden_requirements)]
+    forbidden = requirements.forbidden(list(sizes))
     return {"python_packages_mb": round(total / 1e6, 1), "distributions": len(sizes),
             "largest_mb": {name: round(size / 1e6, 1) for name, size in largest}, "forbidden_installed": forbidden}
 

@@ -1,0 +1,40 @@
+"""Who may import whom (ARCHITECTURE.md), read from the source with the ast module."""
+
+import ast
+from pathlib import Path
+
+import pytest
+
+ROOT = Path(__file__).resolve().parents[2]
+
+
+def imported(folder: str) -> dict[str, set[str]]:
+    """Top-level project packages/modules each file of ``folder`` imports (also inside functions)."""
+    out = {}
+    for path in (ROOT / folder).rglob("*.py"):
+        names = set()
+        for node in ast.walk(ast.parse(path.read_text(encoding="utf-8"))):
+            if isinstance(node, ast.Import):
+                names |= {a.name for a in node.names}
+            elif isinstance(node, ast.ImportFrom) and node.module:
+                names |= {node.module} | {f"{node.module}.{a.name}" for a in node.names}
+        out[str(path.relative_to(ROOT))] = names
+    return out
+
+
+@pytest.mark.parametrize(("folder", "forbidden"), [
+    ("pyfunc", ("airparadis", "entrypoints", "monitoring", "ui", "benchmarks")),
+    ("airparadis", ("entrypoints", "benchmarks", "tests")),
+    ("airparadis/training", ("airparadis.reporting", "airparadis.release")),
+    ("airparadis/core", ("airparadis.training", "airparadis.reporting", "airparadis.release")),
+    ("ui", ("airparadis", "entrypoints", "mlflow", "pyfunc.contract", "pyfunc.serving")),
+    ("monitoring", ("airparadis", "entrypoints", "mlflow", "ui")),
+])
+def test_layers_import_only_downwards(folder, forbidden):
+    bad = {f: sorted(n for n in names if n.startswith(forbidden)) for f, names in imported(folder).items()}
+    assert {f: n for f, n in bad.items() if n} == {}
+
+
+def test_the_shared_names_module_uses_the_standard_library_only():
+    names = imported("pyfunc")["pyfunc/names.py"]
+    assert names == set()
