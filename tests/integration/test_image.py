@@ -43,7 +43,7 @@ def test_context_holds_the_registered_model(context, simple_version):
     registered = MlflowClient().get_model_version(config.settings().model_name, str(simple_version))
     mlmodel = (model_dir / "MLmodel").read_text()
     assert f"run_id: {registered.run_id}" in mlmodel
-    for part in ["python_model.pkl", "artifacts/pipeline.joblib", "artifacts/model_config.json",
+    for part in ["simple.py", "artifacts/pipeline.joblib", "code/pyfunc/from_code/simple.py",
                  "code/pyfunc/serving.py", "code/pyfunc/contract.py", "code/pyfunc/simple.py"]:
         assert (model_dir / part).is_file(), part
     assert json.loads((out / "image-manifest.json").read_text())["model_mb"] == manifest.model_mb > 0.01
