@@ -51,7 +51,7 @@ def test_logged_model_carries_its_code_signature_and_light_requirements(version_
     assert "scikit-learn==" in requirements and "tensorflow" not in requirements and "torch" not in requirements
     signature = json.loads(mlflow.models.Model.load(local).signature.to_dict()["inputs"])
     assert signature == [{"type": "string", "name": "text", "required": True}]
-    assert 0 < json.loads((local / "artifacts" / "model_config.json").read_text())["threshold"] < 1
+    assert 0 < mlflow.models.Model.load(local).flavors["python_function"]["config"]["threshold"] < 1
 
 
 def test_output_contract(simple_model):
