@@ -88,7 +88,7 @@ def score_version(version: int, splits, single_calls: int, batch_rows: int) -> d
     def proba(texts: list[str]) -> np.ndarray:
         return model.predict(pd.DataFrame({"text": texts}))["negative_probability"].to_numpy()
 
-    table = evaluation.evaluate_splits(proba, splits, threshold, SPLIT_NAMES)
+    table = evaluation.metrics_table(evaluation.score_splits(proba, splits, SPLIT_NAMES), splits, threshold)
     row = {"approach": mv.tags.get(config.APPROACH_TAG, "?"), "version": int(version), "run_id": mv.run_id,
            "threshold": threshold, "trained_on_same_split": trained_on_same_split(run, splits.digests)}
     row.update({f"{s}_{m}": float(table.loc[s, m]) for s in SPLIT_NAMES for m in QUALITY})

@@ -61,7 +61,9 @@ def test_report_writes_table_json_charts_and_logs_them(comparison, transformer_v
     assert f"transformer (v{transformer_version})" in markdown and "`999`: not registered" in markdown
     assert f"| transformer (v{transformer_version}) | int8 | " in markdown
     sts_accuracy = result["models"][1]["sts_test_accuracy"]
-    assert f"| sts_test: accuracy | {result['models'][0]['sts_test_accuracy']:.4f} | {sts_accuracy:.4f} |" in markdown
+    row = next(line for line in markdown.splitlines() if line.startswith("| sts_test: accuracy "))
+    assert [c.strip() for c in row.strip("|").split("|")] == [
+        "sts_test: accuracy", f"{result['models'][0]['sts_test_accuracy']:.4f}", f"{sts_accuracy:.4f}"]
     assert json.loads((out / "comparison.json").read_text()) == json.loads(json.dumps(result))
     curve = result["curves"][f"transformer (v{transformer_version})"]
     assert [p["step"] for p in curve["points"]] == [2, 4] and "validation subset" in curve["threshold"]
