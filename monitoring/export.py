@@ -9,7 +9,8 @@ report wins). Formats:
   given to the training stages as ``--source``; ``--merge-with data/sentiment140_sample.csv.gz``
   appends the feedback to a training file in one go (gzip when the output ends in ``.gz``).
 - ``labels``: a CSV with a header, ``label`` 1 = negative (the project's convention), plus the
-  report fields, for people to review.
+  report fields: what ``python -m entrypoints.retrain --feedback <file>`` adds to the training
+  split only (never to validation, test or a judge slice).
 """
 
 from __future__ import annotations
@@ -20,6 +21,7 @@ import gzip
 import io
 import shutil
 import sys
+from collections.abc import Callable
 from datetime import datetime
 from pathlib import Path
 
@@ -27,17 +29,30 @@ from monitoring import config as monitoring_config
 from monitoring.report import MispredictionReport, parse_time
 from monitoring.store import LocalStore
 from pyfunc.names import LABEL_NEGATIVE, LABEL_NOT_NEGATIVE
+from pyfunc.preprocess import clean_text
 
 FORMATS = ("sentiment140", "labels")
 
 
-def relabel(reports: list[MispredictionReport]) -> list[MispredictionReport]:
-    """Latest report per distinct text, oldest first."""
-    latest: dict[str, MispredictionReport] = {}
-    for r in sorted(reports, key=lambda r: r.reported_at):
-        latest.pop(r.text.strip(), None)
-        latest[r.text.strip()] = r
+def feedback_key(text: str) -> str:
+    """What makes two feedback rows the same tweet: its text as every model sees it (cleaned)."""
+    return clean_text(text)
+
+
+def latest_per_tweet(rows: list, text: Callable, moment: Callable) -> list:
+    """The one rule for corrected labels, used by this exporter and by the training data loader
+    (``airparadis.core.data``): per tweet (:func:`feedback_key`), the latest row wins; oldest first."""
+    latest: dict[str, object] = {}
+    for row in sorted(rows, key=moment):
+        key = feedback_key(text(row))
+        latest.pop(key, None)
+        latest[key] = row
     return list(latest.values())
+
+
+def relabel(reports: list[MispredictionReport]) -> list[MispredictionReport]:
+    """Latest report per distinct tweet, oldest first."""
+    return latest_per_tweet(reports, lambda r: r.text, lambda r: r.reported_at)
 
 
 def _open(path: Path, mode: str, encoding: str):

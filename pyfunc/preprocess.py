@@ -35,6 +35,9 @@ _CP1252_CONT = (
 _MOJIBAKE = re.compile(f"[\u00c2-\u00f4][{_CP1252_CONT}]{{1,3}}")
 _QUOTES = str.maketrans({"\u2018": "'", "\u2019": "'", "\u201c": '"', "\u201d": '"', "\u00b4": "'", "`": "'"})
 _TOKEN = re.compile(r"xxurl|xxuser|[^\W_]+(?:'[^\W_]+)?|[!?]")
+# the same tokens, plus each emoji (pictographs, dingbats, symbols) as a token of its own
+_EMOJI = "\U0001F000-\U0001FAFF\u2600-\u27BF\u2B00-\u2BFF\u2190-\u21FF"
+_TOKEN_EMOJI = re.compile(f"xxurl|xxuser|[^\\W_]+(?:'[^\\W_]+)?|[!?]|[{_EMOJI}]")
 
 
 def fix_mojibake(text: str) -> str:
@@ -71,3 +74,8 @@ def clean_text(text: str) -> str:
 def tokenize(cleaned: str) -> list[str]:
     """Split cleaned text into word tokens (keeps ``n't`` forms, ``!`` and ``?``)."""
     return _TOKEN.findall(cleaned)
+
+
+def tokenize_with_emoji(cleaned: str) -> list[str]:
+    """:func:`tokenize`, and each emoji as a token too (``flight delayed 😡`` -> ``[..., '😡']``)."""
+    return _TOKEN_EMOJI.findall(cleaned)

@@ -25,9 +25,11 @@ import pandas as pd
 from sklearn.model_selection import train_test_split
 
 from airparadis import config
+from airparadis.core import airline
 
 COLUMNS = ["target", "id", "date", "flag", "user", "text"]
-SPLITS = ("train", "validation", "test", "sts_test")
+SPLITS = ("train", "validation", "test", "sts_test", "airline", "airline_feedback")
+JUDGING = ("validation", "test", "sts_test", "airline")  # nothing of these is ever trained on
 SPLITS_DIR = "splits"  # artifact folder of the data run
 MANIFEST = "manifest.json"
 
@@ -133,9 +135,12 @@ class Splits:
     validation: pd.DataFrame
     test: pd.DataFrame
     sts_test: pd.DataFrame
+    airline: pd.DataFrame  # the airline judge slice (see airparadis.core.airline)
+    airline_feedback: pd.DataFrame  # airline tweets that may be used for training
     source: str
     digests: dict[str, str] = field(default_factory=dict)
     uri: str | None = None
+    feedback_rows: int = 0  # feedback rows added to the training split
 
     def items(self):
         return [(name, getattr(self, name)) for name in SPLITS]
@@ -152,11 +157,12 @@ class Splits:
         import mlflow.data.pandas_dataset
 
         source = str(config.BUNDLED_TRAIN) if self.source == "bundled" else self.source
+        sources = {"airline": str(airline.FILE), "airline_feedback": str(airline.FILE)}
         out = {}
         with warnings.catch_warnings():  # MLflow's notes on ambiguous local sources and int columns
             warnings.simplefilter("ignore", UserWarning)
             for name, frame in self.items():
-                dataset = mlflow.data.from_pandas(frame, source=source, name=name, targets="label",
+                dataset = mlflow.data.from_pandas(frame, source=sources.get(name, source), name=name, targets="label",
                                                   digest=self.digests.get(name))
                 self.digests[name] = dataset.digest
                 out[name] = dataset
@@ -179,12 +185,55 @@ def split(raw: pd.DataFrame, manual: pd.DataFrame, source: str, sample: int | No
         rest, test_size=config.TEST_FRACTION / held_out, stratify=rest.label, random_state=seed
     )
     frames = [f.reset_index(drop=True) for f in (train, validation, test)]
-    return Splits(*frames, sts_test=to_binary(manual), source=source)
+    feedback, judge = airline.split(airline.read())
+    return Splits(*frames, sts_test=to_binary(manual), airline=judge, airline_feedback=feedback, source=source)
 
 
-def load_splits(source: str = "bundled", sample: int | None = None, seed: int = config.SEED) -> Splits:
+def add_feedback(splits: Splits, sources: list[str]) -> Splits:
+    """Add field feedback to the training split only: ``airline`` (the airline feedback part) and
+    exported misprediction reports (``python -m monitoring.export --format labels`` files).
+
+    The rule for corrected labels is the exporter's (:func:`monitoring.export.latest_per_tweet`):
+    per tweet, the latest row wins, and it replaces any training row of the same tweet. A feedback
+    tweet that also stands in a judging split is dropped: nothing that judges is trained on.
+    """
+    from monitoring.export import feedback_key, latest_per_tweet
+
+    frames = []
+    for source in sources:
+        if source == "airline":
+            frames.append(splits.airline_feedback.assign(moment=splits.airline_feedback["created"]))
+        else:
+            frames.append(read_reports(Path(source)))
+    if not frames:
+        return splits
+    rows = pd.concat(frames, ignore_index=True)[["text", "label", "moment"]].to_dict("records")
+    latest = pd.DataFrame(latest_per_tweet(rows, lambda r: r["text"], lambda r: r["moment"]))
+    judged = {feedback_key(t) for name in JUDGING for t in getattr(splits, name).text}
+    latest = latest[[feedback_key(t) not in judged for t in latest.text]]
+    keys = set(map(feedback_key, latest.text))
+    kept = splits.train[[feedback_key(t) not in keys for t in splits.train.text]]
+    splits.train = pd.concat([kept, latest[["text", "label"]]], ignore_index=True)
+    splits.feedback_rows = len(latest)
+    return splits
+
+
+def read_reports(path: Path) -> pd.DataFrame:
+    """An exported ``labels`` file: text, label (1 = negative), reported_at."""
+    try:
+        frame = pd.read_csv(path, encoding="utf-8")
+    except FileNotFoundError as e:
+        raise DataUnavailable(f"no such feedback file: {path} (export it with `python -m monitoring.export "
+                              "--format labels`)") from e
+    if not {"text", "label", "reported_at"} <= set(frame.columns):
+        raise DataUnavailable(f"{path} is not an exported feedback file (text, label, reported_at)")
+    return frame.assign(moment=pd.to_datetime(frame["reported_at"], utc=True))
+
+
+def load_splits(source: str = "bundled", sample: int | None = None, seed: int = config.SEED,
+                feedback: list[str] = ()) -> Splits:
     """Read the raw files and split them (no MLflow): for quick looks and tests."""
-    return split(*load_raw(source), source=source, sample=sample, seed=seed)
+    return add_feedback(split(*load_raw(source), source=source, sample=sample, seed=seed), list(feedback))
 
 
 def log_datasets(splits: Splits) -> None:
@@ -206,7 +255,8 @@ def log_splits(splits: Splits) -> str:
         for name, frame in splits.items():
             frame.to_parquet(folder / f"{name}.parquet", index=False)
         splits.datasets()
-        manifest = {"source": splits.source, "digests": splits.digests, "rows": {n: len(f) for n, f in splits.items()}}
+        manifest = {"source": splits.source, "digests": splits.digests, "feedback_rows": splits.feedback_rows,
+                    "rows": {n: len(f) for n, f in splits.items()}}
         (folder / MANIFEST).write_text(json.dumps(manifest, indent=2))
         mlflow.log_artifacts(str(folder), SPLITS_DIR)
     log_datasets(splits)
@@ -224,22 +274,27 @@ def read_splits(uri: str) -> Splits:
     except (OSError, ValueError, mlflow.exceptions.MlflowException) as e:
         raise DataUnavailable(f"no splits at {uri} ({str(e).splitlines()[0][:200]}); run the data step first") from e
     frames = [pd.read_parquet(folder / f"{name}.parquet") for name in SPLITS]
-    return Splits(*frames, source=manifest["source"], digests=dict(manifest["digests"]), uri=uri)
+    return Splits(*frames, source=manifest["source"], digests=dict(manifest["digests"]), uri=uri,
+                  feedback_rows=int(manifest.get("feedback_rows", 0)))
 
 
-def prepare(source: str = "bundled", sample: int | None = None) -> str:
-    """The data step: the URI of the splits of ``source`` (``sample`` training-file rows, or all),
-    from a finished data run with the same parameters, code and input file, or from a new one
-    (a run named ``data``, nested in the active run if there is one)."""
+def prepare(source: str = "bundled", sample: int | None = None, feedback: list[str] = ()) -> str:
+    """The data step: the URI of the splits of ``source`` (``sample`` training-file rows, or all;
+    ``feedback`` sources added to the training split only), from a finished data run with the same
+    parameters, code and input files, or from a new one (a run named ``data``, nested in the active
+    run if there is one)."""
     from airparadis.core import tracking
 
-    params = {"source": source, "sample": "none" if sample is None else str(sample)}
-    inputs = [Path(__file__), Path(config.__file__), source_path(source), config.BUNDLED_TEST]
+    feedback = list(feedback)
+    params = {"source": source, "sample": "none" if sample is None else str(sample),
+              "feedback": ",".join(feedback) or "none"}
+    inputs = [Path(__file__), Path(airline.__file__), Path(config.__file__), source_path(source),
+              config.BUNDLED_TEST, airline.FILE, *(Path(f) for f in feedback if f != "airline")]
     with tracking.step("data", params, tracking.code_version(*inputs)) as (run, reused):
         if reused:
             print(f"data: reusing the splits of finished run {run.info.run_id}")
             return f"runs:/{run.info.run_id}/{SPLITS_DIR}"
-        splits = split(*load_raw(source), source=source, sample=sample)
-        print(f"Sentiment140 from {source!r}; label 1 = negative")
+        splits = add_feedback(split(*load_raw(source), source=source, sample=sample), feedback)
+        print(f"Sentiment140 from {source!r} + {splits.feedback_rows} feedback rows in train; label 1 = negative")
         print(splits.balance().to_string())
         return log_splits(splits)

@@ -2,7 +2,10 @@
 
 The gate, stated once in :mod:`airparadis.config`:
 1. quality: the candidate's ``PROMOTION_METRIC`` on the validation set beats the production
-   version's by at least ``margin``, both on the SAME validation tweets. MLflow's own
+   version's by at least ``margin``, both on the SAME validation tweets; and on the airline judge
+   slice (the product's own domain) it loses at most ``AIRLINE_MARGIN``, even when it wins on
+   validation (a loss is a negative change, which MLflow's ``MetricThreshold`` cannot state, so
+   this guard is compared here). MLflow's own
    ``mlflow.validate_evaluation_results`` (a ``MetricThreshold`` with ``min_absolute_change``)
    makes this comparison. A version whose training run already scored these very tweets (same
    dataset digest) is not scored again: its logged ``validation_*`` metrics are read back;
@@ -46,6 +49,7 @@ class Assessment:
     size_mb: float
     p99_ms: float
     heavy_requirements: list[str] = field(default_factory=list)
+    airline: dict[str, float] | None = None  # metrics on the airline judge slice
 
     def budget_problems(self, budget: config.DeploymentBudget) -> list[str]:
         problems = []
@@ -58,12 +62,12 @@ class Assessment:
         return problems
 
 
-def logged_validation_metrics(run, splits: data.Splits) -> dict[str, float] | None:
-    """The run's own ``validation_*`` metrics when it scored exactly these validation tweets."""
+def logged_metrics(run, splits: data.Splits, split: str) -> dict[str, float] | None:
+    """The run's own ``<split>_*`` metrics when it scored exactly these tweets (same digest)."""
     logged = {d.dataset.name: d.dataset.digest for d in run.inputs.dataset_inputs}
-    if logged.get("validation") != splits.digests.get("validation"):
+    if logged.get(split) != splits.digests.get(split):
         return None
-    metrics = {m: run.data.metrics.get(f"validation_{m}") for m in evaluation.METRICS}
+    metrics = {m: run.data.metrics.get(f"{split}_{m}") for m in evaluation.METRICS}
     return None if any(v is None for v in metrics.values()) else metrics
 
 
@@ -75,11 +79,15 @@ def assess(version: int, splits: data.Splits) -> Assessment:
     mv = client.get_model_version(model_name, str(version))
     local = Path(mlflow.artifacts.download_artifacts(f"models:/{model_name}/{version}"))
     model = mlflow.pyfunc.load_model(str(local))
+    run = client.get_run(mv.run_id)
+    judged = {}
+    for split in ("validation", "airline"):
+        judged[split] = logged_metrics(run, splits, split)
+        if judged[split] is None:
+            frame = getattr(splits, split)
+            prob = model.predict(pd.DataFrame({TEXT_COLUMN: frame.text.tolist()}))[PROBABILITY_COLUMN].to_numpy()
+            judged[split] = evaluation.compute_metrics(frame.label, prob, model.unwrap_python_model().threshold)
     texts = splits.validation.text.tolist()
-    metrics = logged_validation_metrics(client.get_run(mv.run_id), splits)
-    if metrics is None:
-        prob = model.predict(pd.DataFrame({TEXT_COLUMN: texts}))[PROBABILITY_COLUMN].to_numpy()
-        metrics = evaluation.compute_metrics(splits.validation.label, prob, model.unwrap_python_model().threshold)
     timings = []
     for text in texts[:LATENCY_CALLS]:
         start = time.perf_counter()
@@ -88,7 +96,8 @@ def assess(version: int, splits: data.Splits) -> Assessment:
     return Assessment(
         version=version,
         approach=mv.tags.get(config.APPROACH_TAG, "?"),
-        metrics=metrics,
+        metrics=judged["validation"],
+        airline=judged["airline"],
         size_mb=registry.directory_mb(local),
         p99_ms=float(np.percentile(timings, 99)),
         heavy_requirements=requirements.forbidden(requirements.of_model(local)),
@@ -116,9 +125,19 @@ def quality_problem(candidate: Assessment, production: Assessment, margin: float
     return None
 
 
+def airline_problem(candidate: Assessment, production: Assessment, margin: float, metric: str) -> str:
+    """The domain guard: the line to print, and whether the candidate loses more than ``margin``."""
+    gain = candidate.airline[metric] - production.airline[metric]
+    verdict = "loses more than" if gain < -margin else "stays within"
+    return (f"airline judge {metric} {candidate.airline[metric]:.4f} vs production v{production.version} "
+            f"{production.airline[metric]:.4f} ({gain:+.4f}; {verdict} the margin {margin})")
+
+
 def decide(candidate: Assessment, production: Assessment | None, margin: float,
-           budget: config.DeploymentBudget = config.BUDGET, metric: str = config.PROMOTION_METRIC) -> Decision:
-    """The gate itself: pure, so it is tested on its own."""
+           budget: config.DeploymentBudget = config.BUDGET, metric: str = config.PROMOTION_METRIC,
+           airline_margin: float = config.AIRLINE_MARGIN) -> Decision:
+    """The gate itself: pure, so it is tested on its own. Quality on validation must beat
+    production by ``margin``; on the airline judge slice it may lose at most ``airline_margin``."""
     reasons = [f"over the deployment budget: {p}" for p in candidate.budget_problems(budget)]
     if production is None:
         return Decision(not reasons, reasons or ["no production version yet; the candidate fits the budget"],
@@ -127,15 +146,21 @@ def decide(candidate: Assessment, production: Assessment | None, margin: float,
         return Decision(False, [*reasons, f"version {candidate.version} is already production"], candidate, production)
     gain = candidate.metrics[metric] - production.metrics[metric]
     verdict = quality_problem(candidate, production, margin, metric) or "beats"
-    line = (f"validation {metric} {candidate.metrics[metric]:.4f} vs production v{production.version} "
-            f"{production.metrics[metric]:.4f} ({gain:+.4f}; {verdict} the margin {margin})")
-    if verdict != "beats":
-        return Decision(False, [*reasons, line], candidate, production)
-    return Decision(not reasons, reasons or [line], candidate, production)
+    lines = [f"validation {metric} {candidate.metrics[metric]:.4f} vs production v{production.version} "
+             f"{production.metrics[metric]:.4f} ({gain:+.4f}; {verdict} the margin {margin})"]
+    refused = verdict != "beats"
+    if candidate.airline is not None and production.airline is not None:
+        lines.append(airline_problem(candidate, production, airline_margin, metric))
+        refused = refused or "loses more than" in lines[-1]
+    if refused:
+        return Decision(False, [*reasons, *lines], candidate, production)
+    return Decision(not reasons, reasons or lines, candidate, production)
 
 
 def _row(a: Assessment, metric: str) -> str:
+    airline = a.airline or {}
     return (f"v{a.version:<4} {a.approach:<12} {a.metrics[metric]:>8.4f} {a.metrics['roc_auc']:>8.4f} "
+            f"{airline.get(metric, float('nan')):>8.4f} {airline.get('roc_auc', float('nan')):>8.4f} "
             f"{a.size_mb:>9.2f} {a.p99_ms:>8.1f}  {','.join(a.heavy_requirements) or '-'}")
 
 
@@ -162,8 +187,10 @@ def run(spec: str | int = "latest", margin: float = config.PROMOTION_MARGIN, spl
     decision = decide(candidate, production, margin)
 
     metric = config.PROMOTION_METRIC
-    print(f"\nvalidation set: {len(splits.validation):,} tweets ({splits.uri}); budget: {config.BUDGET}")
-    print(f"{'':5} {'approach':<12} {metric[:8]:>8} {'roc_auc':>8} {'size MB':>9} {'p99 ms':>8}  heavy deps")
+    print(f"\nvalidation: {len(splits.validation):,} Sentiment140 tweets, airline judge: "
+          f"{len(splits.airline):,} tweets ({splits.uri}); budget: {config.BUDGET}")
+    print(f"{'':5} {'approach':<12} {'val ' + metric[:4]:>8} {'val auc':>8} {'air ' + metric[:4]:>8} {'air auc':>8} "
+          f"{'size MB':>9} {'p99 ms':>8}  heavy deps")
     print(_row(candidate, metric) + "   <- candidate")
     if production is not None:
         print(_row(production, metric) + "   <- production")

@@ -33,12 +33,13 @@ import numpy as np
 from airparadis.core.timing import measure_latency
 
 DEFAULT_MODELS = ("best-simple", "best-deep", "best-transformer")
-SPLIT_NAMES = ("validation", "test", "sts_test")
-QUALITY = ("accuracy", "f1_negative", "roc_auc")
+SPLIT_NAMES = ("airline", "validation", "test", "sts_test")  # the product's own domain first
+QUALITY = ("accuracy", "f1_negative", "roc_auc", "pr_auc", "brier")
 COST = ("model_size_mb", "training_seconds", "latency_single_ms_p50", "latency_single_ms_p95",
         "latency_batch_ms", "batch_tweets_per_second")
 LABELS = {
-    "accuracy": "accuracy", "f1_negative": "F1 (negative)", "roc_auc": "ROC AUC",
+    "accuracy": "accuracy", "f1_negative": "F1 (negative)", "roc_auc": "ROC AUC", "pr_auc": "PR AUC",
+    "brier": "Brier score (calibration, lower is better)",
     "model_size_mb": "model size (MB)", "training_seconds": "training time (s)",
     "latency_single_ms_p50": "one tweet, median (ms)", "latency_single_ms_p95": "one tweet, p95 (ms)",
     "latency_batch_ms": "batch call (ms)", "batch_tweets_per_second": "batch throughput (tweets/s)",

@@ -33,7 +33,7 @@ import numpy as np
 from airparadis import config
 from airparadis.core import data, evaluation, registry, tracking
 from airparadis.training import embeddings
-from pyfunc.deep import TFLITE_ARTIFACT, VOCABULARY_ARTIFACT, DeepModel, TFLiteRunner, encode
+from pyfunc.deep import TFLITE_ARTIFACT, VOCABULARY_ARTIFACT, DeepModel, Encoder, TFLiteRunner, encode
 from pyfunc.preprocess import clean_text, tokenize
 
 os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "2")
@@ -319,8 +319,8 @@ def deploy(trained: Trained, prepared: Prepared, register: bool = True, parity_t
         vocabulary_path.write_text(json.dumps({"tokens": prepared.vocabulary,
                                                "sequence_length": settings.sequence_length}))
         model = DeepModel()
-        model.index = {t: i for i, t in enumerate(prepared.vocabulary)}
-        model.sequence_length, model.runner = settings.sequence_length, runner
+        model.encoder = Encoder({t: i for i, t in enumerate(prepared.vocabulary)}, settings.sequence_length)
+        model.runner = runner
         scores = evaluation.score_splits(lambda texts: model.predict_proba([clean_text(t) for t in texts]),
                                          prepared.splits)
         threshold = evaluation.choose_threshold(prepared.splits.validation.label, scores["validation"])

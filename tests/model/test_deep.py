@@ -134,14 +134,13 @@ def test_tflite_pyfunc_agrees_with_the_keras_model(deep_pyfunc, deep_run_id, dee
     import keras
     import mlflow
 
-    from pyfunc.deep import encode
     from pyfunc.preprocess import clean_text
 
     keras_model = keras.saving.load_model(mlflow.artifacts.download_artifacts(f"runs:/{deep_run_id}/keras/model.keras"))
     texts = deep_splits.sts_test.text.tolist() + deep_splits.validation.text.tolist()
     served = deep_pyfunc.predict(pd.DataFrame({"text": texts}))
     inner = deep_pyfunc.unwrap_python_model()
-    encoded = encode([clean_text(t) for t in texts], inner.index, inner.sequence_length)
+    encoded = inner.encoder.encode([clean_text(t) for t in texts])
     p_keras = keras_model.predict(encoded, verbose=0).reshape(-1)
     diff = np.abs(served.negative_probability.to_numpy() - p_keras)
     assert diff.max() <= deep.PARITY_MAX_DIFF
@@ -154,12 +153,11 @@ def test_parity_check_fails_the_run_when_tflite_drifts(deep_pyfunc, deep_run_id,
     import mlflow
 
     from airparadis.training import deep
-    from pyfunc.deep import encode
     from pyfunc.preprocess import clean_text
 
     keras_model = keras.saving.load_model(mlflow.artifacts.download_artifacts(f"runs:/{deep_run_id}/keras/model.keras"))
     inner = deep_pyfunc.unwrap_python_model()
-    encoded = encode([clean_text(t) for t in deep_splits.validation.text], inner.index, inner.sequence_length)
+    encoded = inner.encoder.encode([clean_text(t) for t in deep_splits.validation.text])
     ok = deep.parity_check(keras_model, inner.runner, encoded, inner.threshold, min_agreement=TOY_MIN_AGREEMENT)
     assert ok["parity_tweets"] == len(encoded) and ok["parity_max_abs_diff"] > 0  # quantised: not bit-identical
     with pytest.raises(deep.ParityError, match="TFLite differs from Keras"):
