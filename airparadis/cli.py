@@ -54,6 +54,11 @@ def ints(text: str) -> list[int]:
     return [whole(x) for x in words(text)]
 
 
+def sources(text: str) -> list[str]:
+    """The ``--feedback`` list (``none`` or empty: no feedback)."""
+    return [w for w in words(text) if w.lower() != "none"]
+
+
 def boolean(text: str) -> bool:
     value = str(text).strip().lower()
     if value not in ("true", "false", "1", "0", "yes", "no"):
@@ -69,6 +74,9 @@ Sample = Annotated[int | None, typer.Option(
     parser=optional_int, metavar="N|none", help="keep only N training-file rows (quick runs); none: all")]
 SplitsUri = Annotated[str, typer.Option(
     metavar="URI", help="splits written by the data step (runs:/<id>/splits); empty: run or reuse the data step")]
+Feedback = Annotated[str, typer.Option(
+    help="field feedback added to the training split only, comma-separated: 'airline' (the airline feedback "
+         "part) and/or files from `python -m monitoring.export --format labels`; 'none': none")]
 Model = Annotated[str, typer.Option(
     help="a version: 'latest', a number, an alias (production, best-deep), 'approach:<name>' or a models:/ URI")]
 

@@ -4,9 +4,9 @@ from airparadis import cli
 from airparadis.core import data
 
 
-def main(source: cli.Source = "bundled", sample: cli.Sample = None) -> None:
+def main(source: cli.Source = "bundled", sample: cli.Sample = None, feedback: cli.Feedback = "none") -> None:
     """Split the data (or reuse a finished data run with the same parameters) and print its URI."""
-    print(f"splits: {data.prepare(source, sample)}")
+    print(f"splits: {data.prepare(source, sample, cli.sources(feedback))}")
 
 
 if __name__ == "__main__":

@@ -19,6 +19,7 @@ def main(
     splits_uri: cli.SplitsUri = "",
     source: cli.Source = "bundled",
     sample: cli.Sample = None,
+    feedback: cli.Feedback = "none",
     embedding: Annotated[str, typer.Option(help=f"from {','.join(deep.EMBEDDINGS)}; several: a sweep")]
     = deep.DEFAULT_EMBEDDING,
     architecture: Annotated[str, typer.Option(help=f"from {','.join(deep.ARCHITECTURES)}; several: a sweep")]
@@ -42,10 +43,11 @@ def main(
     embeddings, architectures = cli.words(embedding), cli.words(architecture)
     sweep.check_grid(embeddings, architectures)
     if len(embeddings) * len(architectures) == 1:
-        version = deep.run(splits_uri or None, source, sample, embeddings[0], architectures[0], settings)
+        version = deep.run(splits_uri or None, source, sample, cli.sources(feedback), embeddings[0], architectures[0],
+                           settings)
     else:
-        version, _ = sweep.sweep(splits_uri or None, source, sample, embeddings, architectures, budget_minutes,
-                                 settings)
+        version, _ = sweep.sweep(splits_uri or None, source, sample, cli.sources(feedback), embeddings, architectures,
+                                 budget_minutes, settings)
     print(f"deep model registered as {config.settings().model_name} version {version}")
 
 

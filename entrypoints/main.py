@@ -7,11 +7,11 @@ import typer
 from airparadis import cli, config, pipeline
 
 
-def main(source: cli.Source = "bundled", sample: cli.Sample = None,
+def main(source: cli.Source = "bundled", sample: cli.Sample = None, feedback: cli.Feedback = "none",
          steps: Annotated[str, typer.Option(help=f"comma-separated, from {','.join(pipeline.STEPS)}")]
-         = ",".join(pipeline.STEPS)) -> None:
+         = ",".join(pipeline.MAIN_STEPS)) -> None:
     """Run the pipeline's steps as nested runs of one MLflow run, chained by the data step's URI."""
-    pipeline.run(cli.words(steps), source, sample)
+    pipeline.run(cli.words(steps), source, sample, cli.sources(feedback))
     print(f"\nDone. `make serve` serves {config.settings().model_name}@{config.PRODUCTION_ALIAS}; "
           "`make ui` opens MLflow.")
 

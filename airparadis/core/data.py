@@ -141,6 +141,7 @@ class Splits:
     digests: dict[str, str] = field(default_factory=dict)
     uri: str | None = None
     feedback_rows: int = 0  # feedback rows added to the training split
+    feedback: str = "none"  # their sources (``airline``, exported report files)
 
     def items(self):
         return [(name, getattr(self, name)) for name in SPLITS]
@@ -212,9 +213,9 @@ def add_feedback(splits: Splits, sources: list[str]) -> Splits:
     judged = {feedback_key(t) for name in JUDGING for t in getattr(splits, name).text}
     latest = latest[[feedback_key(t) not in judged for t in latest.text]]
     keys = set(map(feedback_key, latest.text))
-    kept = splits.train[[feedback_key(t) not in keys for t in splits.train.text]]
-    splits.train = pd.concat([kept, latest[["text", "label"]]], ignore_index=True)
-    splits.feedback_rows = len(latest)
+    kept = splits.train[[feedback_key(t) not in keys for t in splits.train.text]].assign(feedback=False)
+    splits.train = pd.concat([kept, latest[["text", "label"]].assign(feedback=True)], ignore_index=True)
+    splits.feedback_rows, splits.feedback = len(latest), ",".join(sources)
     return splits
 
 
@@ -256,6 +257,7 @@ def log_splits(splits: Splits) -> str:
             frame.to_parquet(folder / f"{name}.parquet", index=False)
         splits.datasets()
         manifest = {"source": splits.source, "digests": splits.digests, "feedback_rows": splits.feedback_rows,
+                    "feedback": splits.feedback,
                     "rows": {n: len(f) for n, f in splits.items()}}
         (folder / MANIFEST).write_text(json.dumps(manifest, indent=2))
         mlflow.log_artifacts(str(folder), SPLITS_DIR)
@@ -275,7 +277,7 @@ def read_splits(uri: str) -> Splits:
         raise DataUnavailable(f"no splits at {uri} ({str(e).splitlines()[0][:200]}); run the data step first") from e
     frames = [pd.read_parquet(folder / f"{name}.parquet") for name in SPLITS]
     return Splits(*frames, source=manifest["source"], digests=dict(manifest["digests"]), uri=uri,
-                  feedback_rows=int(manifest.get("feedback_rows", 0)))
+                  feedback_rows=int(manifest.get("feedback_rows", 0)), feedback=manifest.get("feedback", "none"))
 
 
 def prepare(source: str = "bundled", sample: int | None = None, feedback: list[str] = ()) -> str:

@@ -14,6 +14,7 @@ from airparadis import config
 from pyfunc.names import TEXT_COLUMN
 
 PYFUNC = config.ROOT / "pyfunc"  # the code every model carries
+FEEDBACK_TAG = "feedback"  # version tag: the field feedback in its training split ("none", "airline", files)
 
 EXAMPLE_TWEETS = [
     "@AirParadis my flight was cancelled again and nobody answers the phone. Worst airline ever",
@@ -44,6 +45,7 @@ def log_and_register(
     pip_requirements: list[str],
     validation_metrics: dict[str, float],
     name: str = "model",
+    feedback: str = "none",
 ) -> int:
     """Log the ``approach`` model in the active run as a model from code
     (``pyfunc/from_code/<approach>.py``, with ``model_config`` holding its threshold), register it,
@@ -76,7 +78,7 @@ def log_and_register(
         info.model_uri,
         model_name,
         tags={config.APPROACH_TAG: approach, "validation_" + config.PROMOTION_METRIC: f"{score:.6f}",
-              "model_size_mb": f"{size_mb:.3f}"},
+              "model_size_mb": f"{size_mb:.3f}", FEEDBACK_TAG: feedback},
     )
     client = MlflowClient()
     client.update_model_version(model_name, version.version, description=f"{approach} model from run {info.run_id}")

@@ -33,8 +33,8 @@ import numpy as np
 from airparadis import config
 from airparadis.core import data, evaluation, registry, tracking
 from airparadis.training import embeddings
-from pyfunc.deep import TFLITE_ARTIFACT, VOCABULARY_ARTIFACT, DeepModel, Encoder, TFLiteRunner, encode
-from pyfunc.preprocess import clean_text, tokenize
+from pyfunc.deep import TFLITE_ARTIFACT, VOCABULARY_ARTIFACT, DeepModel, Encoder, TFLiteRunner
+from pyfunc.preprocess import clean_text
 
 os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "2")
 
@@ -69,6 +69,11 @@ class Settings:
     # ROC AUC 0.818 against 0.867 fine-tuned, 6 epochs on the bundled data)
     fine_tune_embedding: bool = True
     seed: int = config.SEED  # weights (the data split always uses config.SEED)
+    # the distilled student reads more (pyfunc.deep.Encoder): emoji as tokens, and the words'
+    # character n-grams hashed into this many extra ids (0: off), at most subword_length per tweet
+    emoji: bool = False
+    subword_buckets: int = 0
+    subword_length: int = 0
 
 
 @dataclass
@@ -81,6 +86,8 @@ class Prepared:
     train_tokens: list[list[str]]
     encoded: dict[str, np.ndarray]
     oov: dict[str, float]
+    encoder: Encoder
+    targets: np.ndarray | None = None  # training targets in [0, 1] (soft, when distilled); None: the labels
     cache: dict[str, embeddings.Embedding] = field(default_factory=dict)
 
     def embedding(self, kind: str) -> embeddings.Embedding:
@@ -93,17 +100,17 @@ class Prepared:
 
 def prepare(splits: data.Splits, settings: Settings) -> Prepared:
     """Clean and tokenise every split, build the vocabulary on train, encode, measure OOV rates."""
-    tokens = {name: [tokenize(clean_text(t)) for t in frame.text] for name, frame in splits.items()}
+    reader = Encoder({}, settings.sequence_length, settings.subword_buckets, settings.subword_length, settings.emoji)
+    cleaned = {name: [clean_text(t) for t in frame.text] for name, frame in splits.items()}
+    tokens = {name: [reader.tokens(t) for t in texts] for name, texts in cleaned.items()}
     vocabulary = embeddings.build_vocabulary(tokens["train"])
-    index = {t: i for i, t in enumerate(vocabulary)}
-    encoded = {
-        name: encode([" ".join(t) for t in tokens[name]], index, settings.sequence_length) for name in tokens
-    }
-    oov = {f"{name}_oov_rate": embeddings.oov_rate(encoded[name]) for name in encoded}
-    return Prepared(splits, settings, vocabulary, tokens["train"], encoded, oov)
+    reader.index = {t: i for i, t in enumerate(vocabulary)}
+    encoded = {name: reader.encode(texts) for name, texts in cleaned.items()}
+    oov = {f"{name}_oov_rate": embeddings.oov_rate(encoded[name][:, :settings.sequence_length]) for name in encoded}
+    return Prepared(splits, settings, vocabulary, tokens["train"], encoded, oov, reader)
 
 
-def build_model(architecture: str, vocabulary_size: int, embedding: embeddings.Embedding, settings: Settings,
+def build_model(architecture: str, encoder: Encoder, embedding: embeddings.Embedding, settings: Settings,
                 unroll: bool = False):
     """The Keras network; ``unroll=True`` gives the same weights in a TFLite-convertible form."""
     import keras
@@ -112,9 +119,9 @@ def build_model(architecture: str, vocabulary_size: int, embedding: embeddings.E
     if architecture not in ARCHITECTURES:
         raise ValueError(f"unknown architecture {architecture!r}; choose from {', '.join(ARCHITECTURES)}")
     pretrained = embedding.matrix is not None
-    inputs = keras.Input(shape=(settings.sequence_length,), dtype="int32", name="token_ids")
+    inputs = keras.Input(shape=(encoder.width,), dtype="int32", name="token_ids")
     x = layers.Embedding(
-        vocabulary_size, embedding.dim, mask_zero=architecture == "bilstm", name="embedding",
+        encoder.id_space, embedding.dim, mask_zero=architecture == "bilstm", name="embedding",
         trainable=settings.fine_tune_embedding or not pretrained,
     )(inputs)
     x = layers.SpatialDropout1D(0.2)(x)
@@ -126,8 +133,9 @@ def build_model(architecture: str, vocabulary_size: int, embedding: embeddings.E
     x = layers.Dropout(0.4)(x)
     outputs = layers.Dense(1, activation="sigmoid", name="negative_probability")(x)
     model = keras.Model(inputs, outputs, name=f"{embedding.kind}_{architecture}")
-    if pretrained:  # set, not an initializer: the saved model's config stays small
-        model.get_layer("embedding").set_weights([embedding.matrix])
+    if pretrained:  # set, not an initializer: the saved model's config stays small; subword rows start small
+        extra = np.random.default_rng(settings.seed).normal(0, 0.05, (encoder.subword_buckets, embedding.dim))
+        model.get_layer("embedding").set_weights([np.vstack([embedding.matrix, extra]).astype(np.float32)])
     return model
 
 
@@ -135,6 +143,12 @@ def class_weights(labels) -> dict[int, float]:
     """``n / (2 * n_class)``: both classes weigh the same in the loss."""
     y = np.asarray(labels, dtype=int)
     return {c: float(len(y) / (2 * max(1, np.sum(y == c)))) for c in (0, 1)}
+
+
+def sample_weights(labels) -> np.ndarray:
+    """:func:`class_weights` per tweet, by its (hard) label: works with soft targets too."""
+    weights = class_weights(labels)
+    return np.where(np.asarray(labels, dtype=int) == 1, weights[1], weights[0]).astype(np.float32)
 
 
 def _epoch_logger(progress):
@@ -193,10 +207,11 @@ def train_one(prepared: Prepared, embedding_kind: str, architecture: str) -> Tra
     settings = prepared.settings
     embedding = prepared.embedding(embedding_kind)
     keras.utils.set_random_seed(settings.seed)
-    model = build_model(architecture, len(prepared.vocabulary), embedding, settings)
+    model = build_model(architecture, prepared.encoder, embedding, settings)
     model.compile(optimizer=keras.optimizers.Adam(settings.learning_rate), loss="binary_crossentropy",
                   metrics=[keras.metrics.AUC(name="auc"), keras.metrics.BinaryAccuracy(name="accuracy")])
     labels = {name: frame.label.to_numpy(dtype=np.float32) for name, frame in prepared.splits.items()}
+    targets = labels["train"] if prepared.targets is None else prepared.targets.astype(np.float32)
     stop = keras.callbacks.EarlyStopping(monitor="val_auc", mode="max", patience=settings.patience,
                                          restore_best_weights=True)
     log_new_params({"embedding": embedding_kind, "architecture": architecture, **asdict(settings),
@@ -204,9 +219,9 @@ def train_one(prepared: Prepared, embedding_kind: str, architecture: str) -> Tra
     start = time.perf_counter()
     with tqdm(total=settings.epochs, desc=f"{embedding_kind} x {architecture}", unit="epoch") as progress:
         history = model.fit(
-            prepared.encoded["train"], labels["train"], validation_data=(prepared.encoded["validation"],
+            prepared.encoded["train"], targets, validation_data=(prepared.encoded["validation"],
                                                                         labels["validation"]),
-            epochs=settings.epochs, batch_size=settings.batch_size, class_weight=class_weights(labels["train"]),
+            epochs=settings.epochs, batch_size=settings.batch_size, sample_weight=sample_weights(labels["train"]),
             callbacks=[stop, _epoch_logger(progress)], verbose=0, shuffle=True,
         ).history
     seconds = time.perf_counter() - start
@@ -250,7 +265,7 @@ def export_tflite(trained: Trained, prepared: Prepared, path: Path, quantize: bo
 
     model = trained.model
     if trained.architecture == "bilstm":
-        model = build_model("bilstm", len(prepared.vocabulary), prepared.embedding(trained.embedding),
+        model = build_model("bilstm", prepared.encoder, prepared.embedding(trained.embedding),
                             prepared.settings, unroll=True)
         model.set_weights(trained.model.get_weights())
     with tempfile.TemporaryDirectory() as tmp:
@@ -316,11 +331,11 @@ def deploy(trained: Trained, prepared: Prepared, register: bool = True, parity_t
         mlflow.log_artifact(str(keras_path), "keras")
 
         vocabulary_path = folder / "vocabulary.json"
-        vocabulary_path.write_text(json.dumps({"tokens": prepared.vocabulary,
-                                               "sequence_length": settings.sequence_length}))
+        vocabulary_path.write_text(json.dumps({
+            "tokens": prepared.vocabulary, "sequence_length": settings.sequence_length, "emoji": settings.emoji,
+            "subword_buckets": settings.subword_buckets, "subword_length": settings.subword_length}))
         model = DeepModel()
-        model.encoder = Encoder({t: i for i, t in enumerate(prepared.vocabulary)}, settings.sequence_length)
-        model.runner = runner
+        model.encoder, model.runner = prepared.encoder, runner
         scores = evaluation.score_splits(lambda texts: model.predict_proba([clean_text(t) for t in texts]),
                                          prepared.splits)
         threshold = evaluation.choose_threshold(prepared.splits.validation.label, scores["validation"])
@@ -335,6 +350,7 @@ def deploy(trained: Trained, prepared: Prepared, register: bool = True, parity_t
         return registry.log_and_register(
             "deep", {TFLITE_ARTIFACT: str(tflite_path), VOCABULARY_ARTIFACT: str(vocabulary_path)}, model_config,
             registry.pinned(*registry.SERVING_BASE, "ai-edge-litert"), dict(table.loc["validation"]),
+            feedback=prepared.splits.feedback,
         )
 
 
@@ -342,6 +358,7 @@ def run(
     splits_uri: str | None = None,
     source: str = "bundled",
     sample: int | None = None,
+    feedback: list[str] = (),
     embedding: str = DEFAULT_EMBEDDING,
     architecture: str = DEFAULT_ARCHITECTURE,
     settings: Settings = Settings(),
@@ -354,7 +371,7 @@ def run(
     calls this with the defaults (``DEFAULT_EMBEDDING`` x ``DEFAULT_ARCHITECTURE``)."""
     with tracking.start_run("deep"):
         mlflow.set_tag(config.APPROACH_TAG, "deep")
-        splits = data.read_splits(splits_uri or data.prepare(source, sample))
+        splits = data.read_splits(splits_uri or data.prepare(source, sample, feedback))
         log_new_params({"splits_uri": splits.uri})
         data.log_datasets(splits)
         prepared = prepare(splits, settings)

@@ -73,6 +73,7 @@ def run(
     splits_uri: str | None = None,
     source: str = "bundled",
     sample: int | None = None,
+    feedback: list[str] = (),
     c_values: list[float] = C_VALUES,
     ngram_values: list[int] = NGRAM_VALUES,
     min_df: int = MIN_DF,
@@ -82,7 +83,7 @@ def run(
     those of the data step for ``source``/``sample``); return the registered version."""
     with tracking.start_run("simple"):
         mlflow.set_tag(config.APPROACH_TAG, "simple")
-        splits = data.read_splits(splits_uri or data.prepare(source, sample))
+        splits = data.read_splits(splits_uri or data.prepare(source, sample, feedback))
         mlflow.log_param("splits_uri", splits.uri)
         data.log_datasets(splits)
         start = time.perf_counter()
@@ -104,4 +105,5 @@ def run(
             return registry.log_and_register(
                 "simple", {PIPELINE_ARTIFACT: str(pipeline_path)}, {"threshold": threshold, **params},
                 registry.pinned(*registry.SERVING_BASE, "scikit-learn"), dict(table.loc["validation"]),
+                feedback=splits.feedback,
             )

@@ -89,6 +89,7 @@ def sweep(
     splits_uri: str | None = None,
     source: str = "bundled",
     sample: int | None = None,
+    feedback: list[str] = (),
     embedding_kinds: list[str] = deep.EMBEDDINGS,
     architectures: list[str] = deep.ARCHITECTURES,
     budget_minutes: float = deep.SWEEP_BUDGET_MINUTES,
@@ -102,7 +103,7 @@ def sweep(
     metric = f"keras_validation_{deep.SELECTION_METRIC}"
     with tracking.start_run("deep-sweep"):
         mlflow.set_tag(config.APPROACH_TAG, "deep")
-        splits = data.read_splits(splits_uri or data.prepare(source, sample))
+        splits = data.read_splits(splits_uri or data.prepare(source, sample, feedback))
         deep.log_new_params({"budget_minutes": budget_minutes, "selection_metric": metric,
                            "grid_embeddings": ",".join(embedding_kinds), "grid_architectures": ",".join(architectures),
                            "splits_uri": splits.uri, **asdict(settings)})

@@ -306,6 +306,7 @@ def run(
     splits_uri: str | None = None,
     source: str = "bundled",
     sample: int | None = None,
+    feedback: list[str] = (),
     base_model: str | None = None,
     settings: Settings | None = None,
     quantize: str = QUANTIZE,
@@ -320,7 +321,7 @@ def run(
         mlflow.set_tag(config.APPROACH_TAG, "transformer")
         mlflow.set_tag("base_model_location", resolve_base_model(base_model))
         mlflow.set_tag(CURVE_THRESHOLD_TAG, "best negative F1 on the validation subset")
-        splits = data.read_splits(splits_uri or data.prepare(source, sample))
+        splits = data.read_splits(splits_uri or data.prepare(source, sample, feedback))
         data.log_datasets(splits)
         mlflow.log_params({"base_model": base_model, **dataclasses.asdict(settings), "quantize": quantize,
                            "train_rows": len(splits.train), "splits_uri": splits.uri,
@@ -357,5 +358,5 @@ def run(
             return registry.log_and_register(
                 "transformer", {WEIGHTS_ARTIFACT: str(weights_dir)},
                 {**base_config, "threshold": chosen["threshold"], "quantization": form},
-                requirements(), dict(table.loc["validation"]),
+                requirements(), dict(table.loc["validation"]), feedback=splits.feedback,
             )
