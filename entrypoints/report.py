@@ -10,8 +10,9 @@ from airparadis.reporting import compare
 
 
 def main(
-    models: Annotated[str, typer.Option(help="comma-separated versions to compare (aliases, numbers, "
-                                             "approach:<name>, latest)")] = ",".join(compare.DEFAULT_MODELS),
+    models: Annotated[str, typer.Option(help="versions to compare, separated by ';' (aliases, numbers, latest, "
+                                             "approach:<name>[,<tag>[=<value>]...])")]
+    = ";".join(compare.DEFAULT_MODELS),
     source: cli.Source = "bundled",
     sample: cli.Sample = None,
     out: Annotated[Path, typer.Option(help="folder for the files")] = compare.DEFAULT_OUT,
@@ -20,8 +21,10 @@ def main(
     log: Annotated[bool, typer.Option(help="log a report run to MLflow")] = True,
 ) -> None:
     """Score every model on the same splits; write comparison.{md,json} and its charts."""
-    result = compare.run(cli.words(models), source, sample, out, single_calls, batch_rows, log)
+    result = compare.run([m.strip() for m in models.split(";") if m.strip()], source, sample, out, single_calls,
+                         batch_rows, log)
     print(compare.to_table(result["models"]).map(compare.fmt).to_string())
+    print(compare.targets_markdown(result["targets"]))
     for item in result["missing"]:
         print(f"{item['spec']}: {item['why']}")
     print(f"written to {out}/comparison.md, .json and comparison_*.png")

@@ -87,6 +87,17 @@ def log_and_register(
     return int(version.version)
 
 
+def _has_tags(tags: dict[str, str], filters: list[str]) -> bool:
+    """``name``: the tag is set; ``name=value``: it has that value (``feedback=none`` also matches
+    a version logged before the tag existed)."""
+    for item in filters:
+        name, _, value = item.partition("=")
+        found = tags.get(name, "none" if name == FEEDBACK_TAG else None)
+        if found is None or (value and found != value):
+            return False
+    return True
+
+
 def _maybe_move_best_alias(client: MlflowClient, approach: str, version: int, score: float) -> None:
     alias = best_alias(approach)
     tag = "validation_" + config.PROMOTION_METRIC
@@ -101,7 +112,9 @@ def _maybe_move_best_alias(client: MlflowClient, approach: str, version: int, sc
 
 def resolve_version(spec: str | int) -> int:
     """A model version from ``latest``, a number, an alias (``best-deep``, ``production``),
-    ``approach:<name>`` (that approach's newest version) or a ``models:/name/N`` / ``models:/name@alias`` URI."""
+    ``approach:<name>`` (that approach's newest version), with filters on its tags
+    (``approach:deep,teacher,feedback=airline``: the newest distilled student trained with the
+    airline feedback) or a ``models:/name/N`` / ``models:/name@alias`` URI."""
     client = MlflowClient()
     spec = str(spec).strip()
     if spec.startswith("models:/"):  # models:/name/3 or models:/name@alias
@@ -111,9 +124,10 @@ def resolve_version(spec: str | int) -> int:
         return int(client.get_model_version(config.settings().model_name, spec).version)
     if spec == "latest" or spec.startswith("approach:"):
         query = f"name='{config.settings().model_name}'"
-        if spec.startswith("approach:"):
-            query += f" and tag.{config.APPROACH_TAG}='{spec.split(':', 1)[1]}'"
-        versions = client.search_model_versions(query)
+        wanted = spec.split(":", 1)[1].split(",") if spec.startswith("approach:") else []
+        if wanted:
+            query += f" and tag.{config.APPROACH_TAG}='{wanted[0]}'"
+        versions = [v for v in client.search_model_versions(query) if _has_tags(v.tags, wanted[1:])]
         if not versions:
             raise LookupError(f"no registered version matches {spec!r} in {config.settings().model_name}")
         return max(int(v.version) for v in versions)

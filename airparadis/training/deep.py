@@ -339,7 +339,7 @@ def deploy(trained: Trained, prepared: Prepared, register: bool = True, parity_t
         scores = evaluation.score_splits(lambda texts: model.predict_proba([clean_text(t) for t in texts]),
                                          prepared.splits)
         threshold = evaluation.choose_threshold(prepared.splits.validation.label, scores["validation"])
-        log_new_params({"threshold": round(threshold, 4)})
+        log_new_params({"threshold": threshold})
         table = evaluation.log_evaluation(scores, prepared.splits, threshold,
                                           f"{trained.embedding} x {trained.architecture} (TFLite)")
         print(table.round(4).to_string())

@@ -108,7 +108,8 @@ def log_soft_labels(texts: list[str], teacher_p: np.ndarray, provenance: dict) -
 
 def run(splits_uri: str | None = None, source: str = "bundled", sample: int | None = None,
         feedback: list[str] = (), teacher: str = TEACHER, settings: deep.Settings = STUDENT,
-        alpha: float = ALPHA, register: bool = True) -> int | None:
+        alpha: float = ALPHA, register: bool = True,
+        parity_min_agreement: float = deep.PARITY_MIN_AGREEMENT) -> int | None:
     """Distil the teacher into a TFLite student on the splits at ``splits_uri`` (or those of the data
     step for ``source``/``sample``/``feedback``); return the registered version."""
     with tracking.start_run("distill"):
@@ -127,7 +128,7 @@ def run(splits_uri: str | None = None, source: str = "bundled", sample: int | No
         prepared = deep.prepare(splits, settings)
         prepared.targets = targets(splits, teacher_p, alpha)
         trained = deep.train_one(prepared, STUDENT_EMBEDDING, STUDENT_ARCHITECTURE)
-        version = deep.deploy(trained, prepared, register)
+        version = deep.deploy(trained, prepared, register, min_agreement=parity_min_agreement)
         if version is not None:
             MlflowClient().set_model_version_tag(config.settings().model_name, str(version), TEACHER_TAG,
                                                  provenance.get("teacher", teacher))

@@ -94,7 +94,7 @@ def run(
         scores = evaluation.score_splits(lambda texts: pipeline.predict_proba([clean_text(t) for t in texts])[:, 1],
                                          splits)
         threshold = evaluation.choose_threshold(splits.validation.label, scores["validation"])
-        mlflow.log_param("threshold", round(threshold, 4))
+        mlflow.log_param("threshold", threshold)
         table = evaluation.log_evaluation(scores, splits, threshold, "TF-IDF + logistic regression")
         print(table.round(4).to_string())
         if not register:

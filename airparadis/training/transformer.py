@@ -347,7 +347,7 @@ def run(
             forms = compare_forms(weights_dir, base_config, splits)
             form = choose_form(forms, quantize, QUANTIZATION_TOLERANCE)
             chosen = forms[form]
-            mlflow.log_params({"quantization": form, "threshold": round(chosen["threshold"], 4)})
+            mlflow.log_params({"quantization": form, "threshold": chosen["threshold"]})
             scores = {**chosen["scores"], **evaluation.score_splits(chosen["predict"], splits, ("test",))}
             table = evaluation.log_evaluation(scores, splits, chosen["threshold"],
                                               f"{Path(base_model).name} fine-tuned ({form})")

@@ -82,7 +82,7 @@ def test_report_writes_table_json_charts_and_logs_them(comparison, transformer_v
 def test_report_command_fails_clearly_when_nothing_is_registered(tmp_path):
     from entrypoints import report as command
 
-    code, out = invoke(command.main, "--models", "998,approach:nothing", "--sample", "300", "--out", str(tmp_path),
+    code, out = invoke(command.main, "--models", "998;approach:nothing", "--sample", "300", "--out", str(tmp_path),
                        "--no-log")
     assert code == 2 and "none of ['998', 'approach:nothing'] is registered" in out
     assert not (tmp_path / "comparison.md").exists()
