@@ -37,6 +37,7 @@ _QUOTES = str.maketrans({"\u2018": "'", "\u2019": "'", "\u201c": '"', "\u201d": 
 _TOKEN = re.compile(r"xxurl|xxuser|[^\W_]+(?:'[^\W_]+)?|[!?]")
 # the same tokens, plus each emoji (pictographs, dingbats, symbols) as a token of its own
 _EMOJI = "\U0001F000-\U0001FAFF\u2600-\u27BF\u2B00-\u2BFF\u2190-\u21FF"
+_EMOJI_CHAR = re.compile(f"[{_EMOJI}]")
 _TOKEN_EMOJI = re.compile(f"xxurl|xxuser|[^\\W_]+(?:'[^\\W_]+)?|[!?]|[{_EMOJI}]")
 
 
@@ -77,5 +78,12 @@ def tokenize(cleaned: str) -> list[str]:
 
 
 def tokenize_with_emoji(cleaned: str) -> list[str]:
-    """:func:`tokenize`, and each emoji as a token too (``flight delayed 😡`` -> ``[..., '😡']``)."""
-    return _TOKEN_EMOJI.findall(cleaned)
+    """:func:`tokenize`, and each emoji as a token followed by the words of its Unicode name, so
+    that a model trained on 2009 tweets without emoji still reads them through words it knows
+    (``delayed 😡`` -> ``['delayed', '😡', 'pouting', 'face']``; ``👍`` -> ``thumbs up sign``)."""
+    tokens = []
+    for token in _TOKEN_EMOJI.findall(cleaned):
+        tokens.append(token)
+        if _EMOJI_CHAR.fullmatch(token):
+            tokens += unicodedata.name(token, "").lower().split()
+    return tokens

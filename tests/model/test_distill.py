@@ -1,0 +1,58 @@
+"""Distillation: the transformer teaches a TFLite student that is registered as the deployed kind."""
+
+from __future__ import annotations
+
+import dataclasses
+from pathlib import Path
+
+import mlflow
+import pandas as pd
+import pytest
+from mlflow.tracking import MlflowClient
+
+from airparadis import config
+from airparadis.core import data
+from airparadis.release import requirements
+from airparadis.training import distill
+from tests.conftest import SMALL_SAMPLE, TOY_MIN_AGREEMENT
+
+
+@pytest.fixture(scope="module")
+def student(transformer_version):
+    version = distill.run(source="bundled", sample=SMALL_SAMPLE, feedback=["airline"], teacher=str(transformer_version),
+                          settings=dataclasses.replace(distill.STUDENT, epochs=2),
+                          parity_min_agreement=TOY_MIN_AGREEMENT)
+    return MlflowClient().get_model_version(config.settings().model_name, str(version))
+
+
+def test_the_student_is_registered_as_the_deployed_kind_with_its_teacher(student, transformer_version):
+    assert student.tags[config.APPROACH_TAG] == "deep" and student.tags["feedback"] == "airline"
+    assert student.tags[distill.TEACHER_TAG] == f"{config.settings().model_name}/{transformer_version}"
+
+
+def test_the_teachers_probabilities_are_logged_once_for_every_training_tweet(student):
+    run = mlflow.get_run(student.run_id)
+    train = data.read_splits(run.data.params["splits_uri"]).train
+    soft = pd.read_parquet(mlflow.artifacts.download_artifacts(run_id=student.run_id,
+                                                               artifact_path="teacher/soft_labels.parquet"))
+    assert (soft.key.to_numpy() == distill.keys(train.text)).all() and soft.p.between(0, 1).all()
+    assert int(run.data.params["feedback_rows"]) == int(train.feedback.sum()) > 3_000  # the airline feedback part
+    assert run.data.metrics["teacher_known_share"] == 1.0 and 0 <= run.data.metrics["teacher_train_agreement"] <= 1
+
+
+def test_the_student_fits_the_deployment_budget_without_torch_or_tensorflow(student):
+    local = Path(mlflow.artifacts.download_artifacts(f"models:/{config.settings().model_name}/{student.version}"))
+    size_mb = sum(f.stat().st_size for f in local.rglob("*") if f.is_file()) / 1e6
+    assert size_mb <= 10.0, size_mb
+    assert requirements.forbidden(requirements.of_model(local)) == [] and "keras" not in requirements.names(
+        requirements.of_model(local))
+    run = mlflow.get_run(student.run_id)
+    assert run.data.metrics["parity_max_abs_diff"] <= 0.05  # parity with the Keras student, logged
+
+
+def test_the_student_reads_emoji_and_unseen_spellings(student):
+    model = mlflow.pyfunc.load_model(f"models:/{config.settings().model_name}/{student.version}")
+    inner = model.unwrap_python_model()
+    assert inner.encoder.emoji and inner.encoder.subword_buckets == distill.STUDENT.subword_buckets
+    out = model.predict(pd.DataFrame({"text": ["😡😡😡", "cancelation"]}))
+    assert out.negative_probability.between(0, 1).all()
