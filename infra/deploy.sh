@@ -39,7 +39,7 @@ SP_NAME="air-paradis-github-${REPO//\//-}"
 echo "==> resource group $RG in $LOCATION"
 az group create --name "$RG" --location "$LOCATION" --output none
 
-# --- the API key (README, "Deploy to Azure", step 5) ---
+# --- the API key (README, "API keys and per-client limits") ---
 API_KEY=${AIRPARADIS_API_KEY:-} NEW_KEY=0
 if [[ -z $API_KEY ]]; then
   API_KEY=$(head -c 32 /dev/urandom | base64 | tr '+/' '-_' | tr -d '=\n') NEW_KEY=1
