@@ -1,4 +1,5 @@
-"""Smoke test of a deployed prediction API: /ping, right labels, a bad request answered 4xx JSON."""
+"""Smoke test of a deployed prediction API: /ping, right labels, a bad request answered 4xx JSON, and
+with an API key, a request without it refused (401)."""
 
 import json
 from typing import Annotated
@@ -7,15 +8,20 @@ import typer
 
 from airparadis import cli
 from airparadis.release import smoke
+from ui import config as ui_config
 
 
 def main(
     url: Annotated[str, typer.Option(help="base URL of the API, e.g. https://<app>.azurewebsites.net")],
     wait: Annotated[float, typer.Option(help="seconds to wait for /ping (a free plan cold-starts)")] = 600.0,
+    api_key: Annotated[str | None, typer.Option(
+        envvar=ui_config.env_var("api_key"), show_default=False,
+        help="the API's key (better from the variable than on the command line); then a request without it "
+             "must be refused")] = None,
 ) -> None:
     """Exit 0 when every check passes, 1 with the reason otherwise."""
     try:
-        report = smoke.run(url, wait)
+        report = smoke.run(url, wait, api_key or None)
     except smoke.SmokeFailure as e:
         typer.echo(f"smoke test FAILED: {e}", err=True)
         raise typer.Exit(1) from None

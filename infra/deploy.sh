@@ -12,12 +12,15 @@
 #   -n  Web App name (default: air-paradis-api-<unique suffix of the resource group>)
 #   -s  also store the settings in the GitHub repository with `gh` (secrets + variable)
 #
+# The API key: $AIRPARADIS_API_KEY when set (keep it to keep the key), else a new one, printed once;
+# the Web App gets its sha256 hash only (AIRPARADIS_API_KEYS), CD and the front-end the key itself.
+#
 # Needs: az (logged in: `az login`, with the rights to create an app registration and a role
 # assignment on the resource group), and gh for -s. Prints the GitHub settings to make at the end.
 set -euo pipefail
 
 LOCATION=westeurope COUNTRY=33 IMAGE="" NAME="" SET_GITHUB=0 RG="" REPO="" EMAIL="" PHONE=""
-usage() { sed -n '2,17p' "$0" | sed 's/^# \{0,1\}//'; exit "${1:-2}"; }
+usage() { sed -n '2,19p' "$0" | sed 's/^# \{0,1\}//'; exit "${1:-2}"; }
 while getopts "g:r:e:p:l:i:n:c:sh" opt; do
   case "$opt" in
     g) RG=$OPTARG ;; r) REPO=$OPTARG ;; e) EMAIL=$OPTARG ;; p) PHONE=$OPTARG ;;
@@ -36,8 +39,18 @@ SP_NAME="air-paradis-github-${REPO//\//-}"
 echo "==> resource group $RG in $LOCATION"
 az group create --name "$RG" --location "$LOCATION" --output none
 
+# --- the API key (README, "API keys and per-client limits") ---
+API_KEY=${AIRPARADIS_API_KEY:-} NEW_KEY=0
+if [[ -z $API_KEY ]]; then
+  API_KEY=$(head -c 32 /dev/urandom | base64 | tr '+/' '-_' | tr -d '=\n') NEW_KEY=1
+fi
+if command -v sha256sum >/dev/null; then sha256() { sha256sum; }; else sha256() { shasum -a 256; }; fi
+API_KEY_HASH="sha256:$(printf '%s' "$API_KEY" | sha256 | cut -c1-64)"
+# --- end of the API key ---
+
 echo "==> infrastructure (infra/main.bicep: F1 plan, Web App, Application Insights, alert)"
-params=(containerImage="$IMAGE" alertEmail="$EMAIL" alertPhone="$PHONE" alertPhoneCountryCode="$COUNTRY")
+params=(containerImage="$IMAGE" alertEmail="$EMAIL" alertPhone="$PHONE" alertPhoneCountryCode="$COUNTRY"
+        apiKeys="$API_KEY_HASH")
 [[ -n $NAME ]] && params+=(webAppName="$NAME")
 outputs=$(az deployment group create --resource-group "$RG" --name air-paradis \
   --template-file "$HERE/main.bicep" --parameters "${params[@]}" \
@@ -79,6 +92,12 @@ if [[ $SET_GITHUB == 1 ]]; then
   gh secret set AZURE_TENANT_ID --repo "$REPO" --body "$TENANT_ID"
   gh secret set AZURE_SUBSCRIPTION_ID --repo "$REPO" --body "$SUBSCRIPTION_ID"
   gh variable set AZURE_WEBAPP_NAME --repo "$REPO" --body "$WEBAPP"
+  printf '%s' "$API_KEY" | gh secret set AIRPARADIS_API_KEY --repo "$REPO"  # from stdin: not in the process list
+fi
+if [[ $NEW_KEY == 1 ]]; then
+  KEY_LINE="$API_KEY   (new: shown once; keep it, and set it as the front-end's AIRPARADIS_API_KEY)"
+else
+  KEY_LINE="(the key in \$AIRPARADIS_API_KEY)"
 fi
 
 cat <<EOF
@@ -88,6 +107,7 @@ Done. GitHub settings for .github/workflows/cd.yml (Settings > Secrets and varia
   secret   AZURE_TENANT_ID        $TENANT_ID
   secret   AZURE_SUBSCRIPTION_ID  $SUBSCRIPTION_ID
   secret   MLFLOW_TRACKING_URI    <your tracking server>
+  secret   AIRPARADIS_API_KEY     $KEY_LINE
   variable AZURE_WEBAPP_NAME      $WEBAPP
   environment                     $ENVIRONMENT
 The API will answer on $WEBAPP_URL once CD has pushed the image $IMAGE.

@@ -5,7 +5,7 @@
 // Deploy with infra/deploy.sh (README, "Deploy to Azure"), or:
 //   az deployment group create -g <rg> --template-file infra/main.bicep \
 //     --parameters containerImage=ghcr.io/<owner>/<repo>/air-paradis-sentiment:latest \
-//                  alertEmail=<mail> alertPhone=<phone>
+//                  alertEmail=<mail> alertPhone=<phone> apiKeys=sha256:<hash of the API key>
 //
 // F1 limits that shape this file: 1 GB memory, 60 CPU-minutes a day, no Always On (the app
 // sleeps after 20 idle minutes and cold-starts on the next request), one instance, no slots.
@@ -31,6 +31,10 @@ param registryUsername string = ''
 @description('Registry password or token (read:packages); empty for a public image.')
 @secure()
 param registryPassword string = ''
+
+@description('Keys of the prediction API (AIRPARADIS_API_KEYS, pyfunc/access.py): comma-separated keys or their sha256:<hex>; infra/deploy.sh passes the hash of AIRPARADIS_API_KEY, so the Web App never holds the key itself.')
+@secure()
+param apiKeys string
 
 @description('Mail address notified by the misprediction alert.')
 param alertEmail string
@@ -131,6 +135,14 @@ resource site 'Microsoft.Web/sites@2023-12-01' = {
         {
           name: 'APPLICATIONINSIGHTS_CONNECTION_STRING'
           value: appInsights.properties.ConnectionString
+        }
+        {
+          name: 'AIRPARADIS_API_KEYS' // every request but /ping, /health, /version needs one; limits per client
+          value: apiKeys
+        }
+        {
+          name: 'AIRPARADIS_CLIENT_IP_HEADER' // App Service's front end appends the client's address to it
+          value: 'X-Forwarded-For'
         }
       ], registrySettings)
     }

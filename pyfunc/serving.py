@@ -313,8 +313,10 @@ def create_app(model_uri: str | None = None):
     (``uvicorn --factory pyfunc.serving:create_app``; the model comes from ``__pyfunc_model_path__``)."""
     from mlflow.pyfunc import scoring_server
 
+    from pyfunc.access import protect  # API keys and per-client limits around this layer (pyfunc/access.py)
+
     model = scoring_server.load_model_with_mlflow_config(model_uri or os.environ[MODEL_PATH_ENV])
-    return HardenedApp(scoring_server.init(model))
+    return protect(scoring_server.init(model), HardenedApp)
 
 
 def command(host: str, port: int, workers: int | None = None) -> list[str]:

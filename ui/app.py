@@ -12,6 +12,7 @@ from __future__ import annotations
 
 import argparse
 import csv
+import hmac
 import io
 import logging
 import os
@@ -50,7 +51,8 @@ class Handlers:
 
     def __init__(self, cfg: UiSettings, client: PredictionClient | None = None, monitoring=None):
         self.cfg = cfg
-        self.client = client or PredictionClient(cfg.api_url, cfg.api_timeout)
+        self.client = client or PredictionClient(cfg.api_url, cfg.api_timeout,
+                                                 cfg.api_key.get_secret_value() if cfg.api_key else None)
         self._monitoring = monitoring
         self._monitoring_error: str | None = None
 
@@ -229,6 +231,19 @@ def parse_args(argv: list[str] | None = None) -> tuple[UiSettings, bool]:
     return ui_config.settings(**overrides), args.show_config
 
 
+def checker(credentials: tuple[str, str] | None):
+    """Gradio's ``auth``: None (no login), or a check of the login in constant time."""
+    if credentials is None:
+        return None
+    user, password = (c.encode() for c in credentials)
+
+    def check(given_user: str, given_password: str) -> bool:
+        same_user = hmac.compare_digest(given_user.encode(), user)
+        return hmac.compare_digest(given_password.encode(), password) and same_user
+
+    return check
+
+
 def show_config(cfg: UiSettings) -> str:
     from monitoring import config as monitoring_config
 
@@ -241,6 +256,7 @@ def main(argv: list[str] | None = None) -> int:
         if only_show:
             print(show_config(cfg))
             return 0
+        credentials = ui_config.login(cfg)
     except ConfigError as e:
         print(f"python -m ui.app: {e}", file=sys.stderr)
         return 2
@@ -252,8 +268,14 @@ def main(argv: list[str] | None = None) -> int:
     if handlers.monitoring() is not None:
         print(handlers.monitoring().config.describe(), flush=True)
     print(f"Air Paradis UI on http://{cfg.host}:{cfg.port} (API {cfg.api_url}, model {cfg.model_label})", flush=True)
+    if credentials:
+        print(f"Login required ({ui_config.env_var('user')} / {ui_config.env_var('password')}): the page listens on "
+              f"{cfg.host}, not only on this machine.", flush=True)
+    else:
+        print(f"No login: the page listens on {cfg.host}, reachable from this machine only.", flush=True)
     build_app(cfg, handlers).launch(server_name=cfg.host, server_port=cfg.port, ssr_mode=False, show_error=False,
-                                    enable_monitoring=False, quiet=True)
+                                    enable_monitoring=False, quiet=True, auth=checker(credentials),
+                                    auth_message="Air Paradis staff only: sign in to use the page.")
     return 0
 
 

@@ -25,9 +25,12 @@ class Prediction:
 
 
 class PredictionClient:
-    def __init__(self, api_url: str, timeout: float = 10.0):
+    """``api_key`` (when the API asks for one) goes in ``Authorization: Bearer``; ``/ping`` needs none."""
+
+    def __init__(self, api_url: str, timeout: float = 10.0, api_key: str | None = None):
         self.api_url = api_url.rstrip("/")
         self.timeout = timeout
+        self._headers = {"Authorization": f"Bearer {api_key}"} if api_key else {}
 
     def _unreachable(self, e: Exception) -> ApiError:
         if isinstance(e, requests.Timeout):
@@ -50,11 +53,19 @@ class PredictionClient:
     def predict(self, texts: list[str]) -> list[Prediction]:
         payload = {"dataframe_records": [{TEXT_COLUMN: t} for t in texts]}
         try:
-            response = requests.post(f"{self.api_url}/invocations", json=payload, timeout=self.timeout)
+            response = requests.post(f"{self.api_url}/invocations", json=payload, headers=self._headers,
+                                     timeout=self.timeout)
         except requests.RequestException as e:
             raise self._unreachable(e) from None
         if response.status_code == 400:
             raise ApiError(f"The API refused the input: {_server_message(response)}")
+        if response.status_code == 401:
+            which = "the key sent is not valid" if self._headers else "it needs a key"
+            raise ApiError(f"The prediction API at {self.api_url} refused the request: {which}. "
+                           "Set AIRPARADIS_API_KEY to the API's key.")
+        if response.status_code == 429:
+            wait = response.headers.get("Retry-After", "a few")
+            raise ApiError(f"The prediction API is receiving too much from this page; try again in {wait} s.")
         if response.status_code != 200:
             raise ApiError(f"The API answered HTTP {response.status_code}: {_server_message(response)}")
         return _parse(texts, response)

@@ -10,7 +10,7 @@ model over HTTP only.
 
 from __future__ import annotations
 
-from pydantic import Field, field_validator
+from pydantic import Field, SecretStr, field_validator
 from pydantic_settings import BaseSettings, SettingsConfigDict
 
 from monitoring import env
@@ -34,6 +34,13 @@ class UiSettings(BaseSettings):
     batch_chunk: int = Field(500, ge=1, le=MAX_BATCH_ROWS,
                              description="tweets per request in the batch tab (at most the API's limit per request)")
     batch_max_rows: int = Field(MAX_BATCH_ROWS, ge=1, description="most tweets in one batch")
+    api_key: SecretStr | None = Field(None, description="key sent to the prediction API (the smoke check's too; "
+                                                        "a secret: never printed)")
+    user: str | None = Field(None, validation_alias="AIRPARADIS_UI_USER",
+                             description=f"login of the page, required when it listens on another address "
+                                         f"than {LOCAL_HOST}")
+    password: SecretStr | None = Field(None, validation_alias="AIRPARADIS_UI_PASSWORD",
+                                       description="login password of the page (a secret: never printed)")
 
     @field_validator("api_url", mode="after")
     @classmethod
@@ -49,6 +56,19 @@ def settings(**overrides) -> UiSettings:
     """The settings as the environment says now (``overrides`` by field name, e.g. command-line
     options, win); an invalid value raises :class:`monitoring.env.ConfigError` naming its variable."""
     return env.read(UiSettings, **overrides)
+
+
+def login(cfg: UiSettings) -> tuple[str, str] | None:
+    """(user, password) the page asks for when it listens on another address than 127.0.0.1
+    (``0.0.0.0`` shares it with the network); None on 127.0.0.1, where only this machine reaches it.
+    :class:`monitoring.env.ConfigError` when a login is needed and not configured."""
+    if cfg.host == LOCAL_HOST:
+        return None
+    if not cfg.user or cfg.password is None or not cfg.password.get_secret_value():
+        raise env.ConfigError(
+            f"the page listens on {cfg.host}, not {LOCAL_HOST}, so it requires a login: set "
+            f"{env_var('user')} and {env_var('password')} (or listen on {LOCAL_HOST})")
+    return cfg.user, cfg.password.get_secret_value()
 
 
 def env_var(name: str) -> str:

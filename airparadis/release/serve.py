@@ -72,11 +72,16 @@ def mlflow_serve(model_uri: str, tracking_uri: str | None = None, timeout: float
         yield url
 
 
+def log_file(port: int) -> Path:
+    """Where :func:`serve_process` writes the output of the server on ``port``."""
+    return Path(os.environ.get("TMPDIR", "/tmp")) / f"serve-{port}.log"
+
+
 @contextlib.contextmanager
 def serve_process(cmd: list[str], env: dict[str, str], port: int, timeout: float = 180.0, cwd=None):
     """Run a server command listening on 127.0.0.1:``port``, wait for ``/ping``, yield the base
     URL and stop the process group afterwards (log tail shown if it fails to start)."""
-    log = Path(os.environ.get("TMPDIR", "/tmp")) / f"serve-{port}.log"
+    log = log_file(port)
     with log.open("wb") as out:
         proc = subprocess.Popen(cmd, env=env, cwd=cwd, stdout=out, stderr=subprocess.STDOUT, start_new_session=True)
     url = f"http://127.0.0.1:{port}"

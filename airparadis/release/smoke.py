@@ -6,7 +6,9 @@
    contract's output (``label`` negative / not_negative, ``negative_probability`` in [0, 1]) and
    the right labels;
 3. a request without ``Content-Type`` gets a 4xx JSON error without a stack trace (the hardened
-   API, not MLflow's bare server, is the one deployed).
+   API, not MLflow's bare server, is the one deployed);
+4. with an API key (``AIRPARADIS_API_KEY``), 2. and 3. send it, and a valid request without it must
+   get a JSON 401 that never echoes the key: the deployed API is not open to anyone.
 
 Exit status 0 when all pass, 1 otherwise, with the reason on stderr.
 """
@@ -44,9 +46,19 @@ def wait_for_ping(url: str, wait: float, pause: float = 5.0) -> float:
         time.sleep(pause)
 
 
-def check_prediction(url: str) -> list[dict]:
-    body = {"dataframe_records": [{"text": NEGATIVE}, {"text": POSITIVE}]}
-    answer = requests.post(f"{url}/invocations", json=body, timeout=60)
+BODY = {"dataframe_records": [{"text": NEGATIVE}, {"text": POSITIVE}]}
+
+
+def key_headers(api_key: str | None) -> dict[str, str]:
+    return {"Authorization": f"Bearer {api_key}"} if api_key else {}
+
+
+def check_prediction(url: str, api_key: str | None = None) -> list[dict]:
+    answer = requests.post(f"{url}/invocations", json=BODY, headers=key_headers(api_key), timeout=60)
+    if answer.status_code == 401:
+        raise SmokeFailure("/invocations answered HTTP 401: the API needs a key; set AIRPARADIS_API_KEY "
+                           "(CD: the secret AIRPARADIS_API_KEY)" if not api_key else
+                           "/invocations answered HTTP 401 to the key sent: it is not one of the API's keys")
     if answer.status_code != 200:
         raise SmokeFailure(f"/invocations answered HTTP {answer.status_code}: {answer.text[:300]}")
     try:
@@ -64,8 +76,24 @@ def check_prediction(url: str) -> list[dict]:
     return predictions
 
 
-def check_bad_request(url: str) -> dict:
-    answer = requests.post(f"{url}/invocations", data=b'{"dataframe_records": [{"text": "hi"}]}', timeout=60)
+def check_refused_without_key(url: str, api_key: str) -> dict:
+    """A valid request without the key gets a JSON 401 that says how to authenticate."""
+    answer = requests.post(f"{url}/invocations", json=BODY, timeout=60)
+    if answer.status_code != 401:
+        raise SmokeFailure(f"a request without the API key got HTTP {answer.status_code}, not 401: the API is open "
+                           "(is AIRPARADIS_API_KEYS set on the Web App?)")
+    try:
+        payload = answer.json()
+    except ValueError:
+        raise SmokeFailure(f"the 401 is not JSON: {answer.text[:200]}") from None
+    if api_key in answer.text or "Authorization" not in str(payload.get("message")):
+        raise SmokeFailure("the 401 does not say how to authenticate, or echoes the key")
+    return payload
+
+
+def check_bad_request(url: str, api_key: str | None = None) -> dict:
+    answer = requests.post(f"{url}/invocations", data=b'{"dataframe_records": [{"text": "hi"}]}',
+                           headers=key_headers(api_key), timeout=60)
     if not 400 <= answer.status_code < 500:
         raise SmokeFailure(f"a request without Content-Type got HTTP {answer.status_code}, not a 4xx "
                            "(is the hardened API deployed?)")
@@ -78,8 +106,10 @@ def check_bad_request(url: str) -> dict:
     return payload
 
 
-def run(url: str, wait: float = 600.0) -> dict:
+def run(url: str, wait: float = 600.0, api_key: str | None = None) -> dict:
+    """Every check; with ``api_key``, also that a request without it is refused."""
     url = url.rstrip("/")
     ready = wait_for_ping(url, wait)
-    return {"url": url, "ping_seconds": round(ready, 1), "predictions": check_prediction(url),
-            "bad_request": check_bad_request(url)}
+    refused = {"refused_without_key": check_refused_without_key(url, api_key)} if api_key else {}
+    return {"url": url, "ping_seconds": round(ready, 1), **refused, "predictions": check_prediction(url, api_key),
+            "bad_request": check_bad_request(url, api_key)}

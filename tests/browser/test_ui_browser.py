@@ -6,6 +6,7 @@ from __future__ import annotations
 import contextlib
 import os
 import re
+import secrets
 import subprocess
 import sys
 import time
@@ -26,16 +27,17 @@ pytestmark = pytest.mark.slow
 
 
 @contextlib.contextmanager
-def ui_app(api_url: str, feedback_dir: Path, timeout: float = 90.0):
-    """Start `python -m ui.app` on 127.0.0.1 (a free port) and yield its URL."""
+def ui_app(api_url: str, feedback_dir: Path, timeout: float = 90.0, host: str = "127.0.0.1", extra_env=None):
+    """Start `python -m ui.app` listening on ``host`` (a free port) and yield its URL on 127.0.0.1
+    (the address the tests talk to, whatever the app listens on)."""
     port = free_port()
     env = {**os.environ, "AIRPARADIS_FEEDBACK_DIR": str(feedback_dir), "AIRPARADIS_MODEL_VERSION": "7",
-           "GRADIO_ANALYTICS_ENABLED": "False"}
+           "GRADIO_ANALYTICS_ENABLED": "False", **(extra_env or {})}
     env.pop("APPLICATIONINSIGHTS_CONNECTION_STRING", None)
     log = feedback_dir / f"ui-{port}.log"
     feedback_dir.mkdir(parents=True, exist_ok=True)
     with log.open("wb") as out:
-        proc = subprocess.Popen([sys.executable, "-m", "ui.app", "--api-url", api_url, "--host", "127.0.0.1",
+        proc = subprocess.Popen([sys.executable, "-m", "ui.app", "--api-url", api_url, "--host", host,
                                  "--port", str(port)], env=env, stdout=out, stderr=subprocess.STDOUT,
                                 start_new_session=True)
     url = f"http://127.0.0.1:{port}"
@@ -117,3 +119,48 @@ def test_unreachable_api_gives_a_clear_message(browser, tmp_path, artifacts_dir)
         assert "Traceback" not in body and "Exception" not in body
         assert page.locator("#wrong").is_disabled()  # nothing to report without a prediction
         page.close()
+
+
+def test_shared_page_asks_for_a_login_then_predicts_with_the_api_key(browser, simple_version, tracking_uri, tmp_path,
+                                                                     artifacts_dir):
+    """The page listens on 0.0.0.0, as `--host 0.0.0.0` shares it, and is reached on 127.0.0.1 (the
+    only address tests talk to; 0.0.0.0 is what the issue describes, and anything but 127.0.0.1 must
+    ask for a login). The API behind it needs a key, so a prediction proves the page sends it."""
+    from airparadis import config
+    from tests.servers import hardened_serve
+
+    api_key, password = secrets.token_urlsafe(32), secrets.token_urlsafe(16)
+    login = {"AIRPARADIS_API_KEY": api_key, "AIRPARADIS_UI_USER": "marketing", "AIRPARADIS_UI_PASSWORD": password}
+    uri = f"models:/{config.settings().model_name}/{simple_version}"
+    with hardened_serve(uri, tracking_uri, extra_env={"AIRPARADIS_API_KEYS": api_key}) as api, \
+            ui_app(api, tmp_path / "feedback", host="0.0.0.0", extra_env=login) as (url, log):
+        assert "Login required" in log.read_text()
+        page = browser.new_page(viewport={"width": 1280, "height": 900})
+        page.goto(url)
+        page.get_by_text("Air Paradis staff only").wait_for(timeout=30_000)
+        assert page.locator("#tweet").count() == 0  # nothing of the app before the login
+        refused = requests.post(f"{url}/gradio_api/call/v2/predict", json={"data": [TWEET]}, timeout=30)
+        assert refused.status_code in (401, 403), refused.text[:300]  # nor through Gradio's own API
+        page.get_by_label("username").fill("marketing")
+        page.get_by_label("password").fill(password + "x")
+        page.get_by_role("button", name="Login").click()
+        page.get_by_text("Incorrect").wait_for(timeout=30_000)
+        page.screenshot(path=str(artifacts_dir / "ui_login_refused.png"), full_page=True)
+        page.get_by_label("username").fill("marketing")  # the refused login emptied it
+        page.get_by_label("password").fill(password)
+        page.get_by_role("button", name="Login").click()
+        page.locator("#api-status").get_by_text("is reachable").wait_for(timeout=30_000)
+        page.locator("#tweet textarea").fill(TWEET)
+        page.locator("#predict").click()
+        result = page.locator("#result")
+        result.get_by_text("Probability that the tweet is negative").wait_for(timeout=30_000)
+        page.screenshot(path=str(artifacts_dir / "ui_login_predicted.png"), full_page=True)
+        shown = result.inner_text()
+        assert shown.splitlines()[0].strip() == "Negative"
+        expected = requests.post(f"{api}/invocations", json={"dataframe_records": [{"text": TWEET}]},
+                                 headers={"Authorization": f"Bearer {api_key}"}, timeout=30).json()["predictions"][0]
+        probability = float(re.search(r"negative: ([0-9.]+)%", shown).group(1)) / 100
+        assert expected["negative_probability"] == pytest.approx(probability, abs=0.0005)
+        page.close()
+        text = log.read_text()
+    assert api_key not in text and password not in text and "Traceback" not in text

@@ -321,13 +321,14 @@ for prefix, answer in answers.items():
 """
 
 
-def _run_deploy(tmp_path, existing: bool, *args: str):
+def _run_deploy(tmp_path, existing: bool, *args: str, **extra_env: str):
     fake = tmp_path / "bin" / "az"
     fake.parent.mkdir(exist_ok=True)
     fake.write_text(FAKE_AZ.format(python=sys.executable))
     fake.chmod(0o755)
     log = tmp_path / f"az-{existing}.log"
-    env = {"PATH": f"{fake.parent}:/usr/bin:/bin", "AZ_LOG": str(log), "AZ_EXISTING": "1" if existing else "0"}
+    env = {"PATH": f"{fake.parent}:/usr/bin:/bin", "AZ_LOG": str(log), "AZ_EXISTING": "1" if existing else "0",
+           **extra_env}
     done = subprocess.run(["bash", str(INFRA / "deploy.sh"), *args], capture_output=True, text=True, env=env)
     calls = [json.loads(line) for line in log.read_text().splitlines()] if log.exists() else []
     return done, calls
@@ -376,3 +377,30 @@ def test_deploy_script_is_idempotent(tmp_path):
 def test_deploy_script_refuses_bad_arguments(tmp_path, args, message):
     done, calls = _run_deploy(tmp_path, False, *args)
     assert done.returncode == 2 and message in done.stderr and not calls, shlex.join(args)
+
+
+def test_the_web_app_gets_the_api_key_from_a_secure_parameter_and_only_its_hash(tmp_path, main):
+    """The key clients send is AIRPARADIS_API_KEY (kept when given, else a new one printed once);
+    the Web App's AIRPARADIS_API_KEYS holds its sha256 hash, which the API accepts (pyfunc/access.py)."""
+    from pyfunc import access
+
+    assert re.search(r"@secure\(\)\s*param apiKeys string", main.text)
+    _, site = find(main, "Microsoft.Web/sites")
+    settings = site["body"]["properties"]["siteConfig"]["appSettings"].text
+    assert "name : 'AIRPARADIS_API_KEYS' value : apiKeys" in settings
+
+    def deployed_hash(calls) -> str:
+        (deployment,) = [c for c in calls if c[:3] == ["deployment", "group", "create"]]
+        return dict(p.split("=", 1) for p in deployment if p.startswith("apiKeys="))["apiKeys"]
+
+    key = "the-key-clients-send-0123456789abcdef"
+    (tmp_path / "given").mkdir()
+    done, calls = _run_deploy(tmp_path / "given", True, *ARGS, AIRPARADIS_API_KEY=key)
+    assert done.returncode == 0, done.stderr
+    assert access.read_settings({"AIRPARADIS_API_KEYS": deployed_hash(calls)}).key_hashes == (access.key_hash(key),)
+    assert key not in done.stdout + done.stderr + json.dumps(calls)
+    (tmp_path / "new").mkdir()
+    done, calls = _run_deploy(tmp_path / "new", True, *ARGS)  # no key given: a new one, printed once
+    new = re.search(r"AIRPARADIS_API_KEY\s+(\S+)\s+\(new", done.stdout).group(1)
+    assert len(new) >= 40 and access.read_settings({"AIRPARADIS_API_KEYS": deployed_hash(calls)}).key_hashes == (
+        access.key_hash(new),)

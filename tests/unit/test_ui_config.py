@@ -14,11 +14,14 @@ from pyfunc.names import API_PORT, LOCAL_HOST, MAX_BATCH_ROWS, MODEL_NAME, PRODU
 from tests.unit.test_monitoring_config import SECRET_CONNECTION, SECRET_PASSWORD
 from tests.unit.test_monitoring_config import VARIABLES as MONITORING_VARIABLES
 from ui import config
-from ui.app import Handlers, parse_args
+from ui.app import Handlers, checker, parse_args
+
+SECRET_API_KEY = "api-key-of-the-tests-5f4e3d2c1b0a"
 
 VARIABLES = [
     "AIRPARADIS_API_URL", "AIRPARADIS_API_TIMEOUT", "AIRPARADIS_MODEL_NAME", "AIRPARADIS_MODEL_VERSION",
     "AIRPARADIS_UI_HOST", "AIRPARADIS_UI_PORT", "AIRPARADIS_BATCH_CHUNK", "AIRPARADIS_BATCH_MAX_ROWS",
+    "AIRPARADIS_API_KEY", "AIRPARADIS_UI_USER", "AIRPARADIS_UI_PASSWORD",
 ]
 
 
@@ -68,6 +71,26 @@ def test_a_bad_value_names_its_variable(clean_env, variable, value, message):
     assert f"{variable}={value!r}" in str(error.value)
 
 
+def test_a_login_is_required_off_127_0_0_1_only(clean_env):
+    assert config.login(config.settings()) is None  # 127.0.0.1: this machine only, no login
+    clean_env.setenv("AIRPARADIS_UI_HOST", "0.0.0.0")
+    clean_env.setenv("AIRPARADIS_UI_USER", "marketing")
+    with pytest.raises(ConfigError, match="AIRPARADIS_UI_USER and AIRPARADIS_UI_PASSWORD") as error:
+        config.login(config.settings())
+    assert "listens on 0.0.0.0" in str(error.value)
+    clean_env.setenv("AIRPARADIS_UI_PASSWORD", SECRET_PASSWORD)
+    assert config.login(config.settings()) == ("marketing", SECRET_PASSWORD)
+    assert config.login(config.settings(host="127.0.0.2")) == ("marketing", SECRET_PASSWORD)
+    check = checker(config.login(config.settings()))
+    assert check("marketing", SECRET_PASSWORD) and not check("marketing", SECRET_PASSWORD[:-1])
+    assert not check("Marketing", SECRET_PASSWORD) and checker(None) is None
+
+
+def test_without_its_login_a_shared_page_does_not_start():
+    done = _run("--host", "0.0.0.0", "--port", "1")
+    assert done.returncode == 2 and "AIRPARADIS_UI_PASSWORD" in done.stderr and "Traceback" not in done.stderr
+
+
 def _run(*args: str, **env: str) -> subprocess.CompletedProcess:
     clean = {k: v for k, v in os.environ.items() if k not in VARIABLES + MONITORING_VARIABLES}
     return subprocess.run([sys.executable, "-m", "ui.app", *args], env={**clean, **env}, cwd=ROOT,
@@ -76,14 +99,17 @@ def _run(*args: str, **env: str) -> subprocess.CompletedProcess:
 
 def test_show_config_lists_the_front_end_and_monitoring_settings_and_no_secret():
     done = _run("--show-config", "--port", "8123", AIRPARADIS_API_URL="http://127.0.0.1:4321",
-                APPLICATIONINSIGHTS_CONNECTION_STRING=SECRET_CONNECTION, AIRPARADIS_SMTP_PASSWORD=SECRET_PASSWORD)
+                APPLICATIONINSIGHTS_CONNECTION_STRING=SECRET_CONNECTION, AIRPARADIS_SMTP_PASSWORD=SECRET_PASSWORD,
+                AIRPARADIS_API_KEY=SECRET_API_KEY, AIRPARADIS_UI_PASSWORD=SECRET_PASSWORD + "-ui")
     assert done.returncode == 0, done.stderr
     out = done.stdout + done.stderr
     assert SECRET_CONNECTION not in out and SECRET_PASSWORD not in out and "0f1e2d3c" not in out
+    assert SECRET_API_KEY not in out
     lines = {line.split()[0]: line.split()[1] for line in done.stdout.splitlines() if line.startswith("  A")}
     assert list(lines) == VARIABLES + MONITORING_VARIABLES
     assert (lines["AIRPARADIS_UI_PORT"], lines["AIRPARADIS_API_URL"]) == ("8123", "http://127.0.0.1:4321")
     assert lines["APPLICATIONINSIGHTS_CONNECTION_STRING"] == lines["AIRPARADIS_SMTP_PASSWORD"] == "set"
+    assert lines["AIRPARADIS_API_KEY"] == lines["AIRPARADIS_UI_PASSWORD"] == "set"
     assert "Running on" not in out  # it did not start the app
 
 
