@@ -32,14 +32,13 @@ def main(
     patience: Annotated[int, typer.Option(parser=cli.whole, help="epochs without validation improvement")]
     = DEFAULTS.patience,
     learning_rate: Annotated[float, typer.Option(help="Adam learning rate")] = DEFAULTS.learning_rate,
-    fine_tune_embedding: Annotated[bool, typer.Option(parser=cli.boolean, metavar="true|false",
-                                                      help="also train pretrained vectors")]
-    = DEFAULTS.fine_tune_embedding,
+    fine_tune_embedding: Annotated[str, typer.Option(metavar="true|false", help="also train pretrained vectors")]
+    = str(DEFAULTS.fine_tune_embedding).lower(),
     seed: Annotated[int, typer.Option(parser=cli.whole, help="random seed of the weights")] = DEFAULTS.seed,
 ) -> None:
     """Train the deep model (or sweep a grid of them) and register the deployed one (approach=deep)."""
     settings = deep.Settings(epochs=epochs, batch_size=batch_size, patience=patience, learning_rate=learning_rate,
-                             fine_tune_embedding=fine_tune_embedding, seed=seed)
+                             fine_tune_embedding=cli.boolean(fine_tune_embedding), seed=seed)
     embeddings, architectures = cli.words(embedding), cli.words(architecture)
     sweep.check_grid(embeddings, architectures)
     if len(embeddings) * len(architectures) == 1:

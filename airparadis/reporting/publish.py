@@ -49,9 +49,9 @@ def figures(comparison: Path = COMPARISON, benchmarks: Path = BENCHMARKS) -> dic
         values.update({f"report_{k}": _fmt(v) for k, v in report["meta"].items() if v is not None})
         for row in report["models"]:
             for key, value in row.items():
-                values[f"{row['key']}_{key}"] = _fmt(value)
+                values[f"{row.get('key', row['approach'])}_{key}"] = _fmt(value)
                 if key.endswith(QUALITY_SUFFIXES) and isinstance(value, float):
-                    values[f"{row['key']}_{key}_pct"] = f"{100 * value:.1f}%"
+                    values[f"{row.get('key', row['approach'])}_{key}_pct"] = f"{100 * value:.1f}%"
     for path in sorted(benchmarks.glob("*.json")) if benchmarks.exists() else []:
         for key, value in _flatten(json.loads(path.read_text(encoding="utf-8"))).items():
             values[f"{path.stem}_{key}"] = _fmt(value)

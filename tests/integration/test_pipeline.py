@@ -33,3 +33,19 @@ def test_the_splits_read_back_are_the_ones_written_with_their_digests():
     fresh = data.load_splits("bundled", SAMPLE + 1)
     assert read.train.equals(fresh.train) and read.sts_test.equals(fresh.sts_test)
     assert read.digests == {name: dataset.digest for name, dataset in fresh.datasets().items()}
+
+
+def test_retrain_adds_the_feedback_to_training_only_and_lets_the_gate_decide(capsys):
+    results = pipeline.retrain(["airline"], approach="simple", sample=SAMPLE + 2)
+    splits = data.read_splits(results["data"])
+    baseline = data.load_splits("bundled", SAMPLE + 2)
+    assert splits.feedback == "airline" and splits.feedback_rows == int(splits.train.feedback.sum()) > 3_000
+    for name in data.JUDGING:  # the sets that judge are exactly those without feedback
+        assert getattr(splits, name).text.tolist() == getattr(baseline, name).text.tolist()
+    version = results["simple"]
+    tags = mlflow.MlflowClient().get_model_version(config.settings().model_name, str(version)).tags
+    assert tags["feedback"] == "airline"
+    (decision,) = results["promote"]
+    assert decision.candidate.version == version and decision.candidate.airline is not None
+    out = capsys.readouterr().out
+    assert f"version {version}: " in out and "airline judge" in out
