@@ -39,8 +39,9 @@ ui: install  ## open the MLflow UI on 127.0.0.1:5000
 ui-app: install  ## the Gradio front-end on 127.0.0.1:7860 (API: AIRPARADIS_API_URL, default 127.0.0.1:5001)
 	$(BIN)/python -m ui.app
 
-test-deps:  ## system packages the tests need (Debian's Chromium for the browser test)
-	test -x /usr/bin/chromium || (apt-get update && DEBIAN_FRONTEND=noninteractive apt-get install -y chromium)
+test-deps:  ## system packages the tests need (Debian's Chromium for the browser test, a Java runtime for Spark)
+	(test -x /usr/bin/chromium && command -v java >/dev/null) || (apt-get update && \
+		DEBIAN_FRONTEND=noninteractive apt-get install -y chromium default-jre-headless)
 
 report: install  ## compare the approaches, time the served production model, render docs/ from the figures
 	$(BIN)/python -m entrypoints.report

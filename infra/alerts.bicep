@@ -10,7 +10,7 @@
 //   location               string  region of the rule (default: the resource group's).
 //   namePrefix             string  prefix of the resource names (default 'air-paradis').
 //   enabled                bool    create the rule enabled (default true).
-// Outputs: actionGroupId, alertRuleId, query (the KQL).
+// Outputs: actionGroupId, alertRuleId, query (the KQL), badBuzzRuleId.
 //
 // The rule itself (KQL, threshold 3, window PT5M, frequency, one notification per window) is NOT
 // written here: it is loaded from alert-rule.json, which `python -m monitoring.rule --write`
@@ -45,6 +45,9 @@ param namePrefix string = 'air-paradis'
 param enabled bool = true
 
 var rule = loadJsonContent('alert-rule.json')
+// The bad-buzz rule (window, cool-down, event name) generated from monitoring/buzz/rule.py by
+// `python -m monitoring.buzz.rule --write`: one alert per group (dimension) per episode.
+var buzzRule = loadJsonContent('buzz-rule.json')
 
 resource actionGroup 'Microsoft.Insights/actionGroups@2023-01-01' = {
   name: '${namePrefix}-oncall'
@@ -108,6 +111,55 @@ resource mispredictionAlert 'Microsoft.Insights/scheduledQueryRules@2023-03-15-p
   }
 }
 
+resource badBuzzAlert 'Microsoft.Insights/scheduledQueryRules@2023-03-15-preview' = {
+  name: '${namePrefix}-bad-buzz'
+  location: location
+  properties: {
+    displayName: buzzRule.name
+    description: buzzRule.description
+    severity: buzzRule.severity
+    enabled: enabled
+    scopes: [
+      appInsightsId
+    ]
+    evaluationFrequency: buzzRule.evaluationFrequency
+    windowSize: buzzRule.windowSize
+    // one notification per group and episode: actions are muted for the rule's cool-down
+    muteActionsDuration: buzzRule.muteActionsDuration
+    autoMitigate: false
+    criteria: {
+      allOf: [
+        {
+          query: buzzRule.query
+          timeAggregation: buzzRule.timeAggregation
+          metricMeasureColumn: buzzRule.metricMeasureColumn
+          dimensions: [
+            {
+              name: buzzRule.dimension
+              operator: 'Include'
+              values: [
+                '*'
+              ]
+            }
+          ]
+          operator: buzzRule.operator
+          threshold: buzzRule.threshold
+          failingPeriods: {
+            numberOfEvaluationPeriods: 1
+            minFailingPeriodsToAlert: 1
+          }
+        }
+      ]
+    }
+    actions: {
+      actionGroups: [
+        actionGroup.id
+      ]
+    }
+  }
+}
+
 output actionGroupId string = actionGroup.id
 output alertRuleId string = mispredictionAlert.id
 output query string = rule.query
+output badBuzzRuleId string = badBuzzAlert.id

@@ -31,6 +31,7 @@ from pyfunc.names import (
     PROBABILITY_COLUMN,
     TEXT_COLUMN,
 )
+from ui import buzz as buzz_tab
 from ui import config as ui_config
 from ui.client import ApiError, Prediction, PredictionClient
 from ui.config import UiSettings
@@ -200,6 +201,7 @@ def build_app(cfg: UiSettings, handlers: Handlers | None = None):
             batch_status = gr.Markdown(elem_id="batch-status")
             table = gr.Dataframe(headers=BATCH_COLUMNS, label="Predictions", interactive=False, wrap=True)
             download = gr.File(label="Download (CSV)", interactive=False)
+        buzz_tab.build_tab(cfg.api_url, cfg.api_timeout)
 
         app.load(h.api_status, outputs=status)
         refresh.click(h.api_status, outputs=status)

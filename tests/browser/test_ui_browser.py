@@ -164,3 +164,34 @@ def test_shared_page_asks_for_a_login_then_predicts_with_the_api_key(browser, si
         page.close()
         text = log.read_text()
     assert api_key not in text and password not in text and "Traceback" not in text
+
+
+def test_bad_buzz_tab_replays_the_stream_and_shows_the_monitors_alerts(browser, served_simple, tmp_path,
+                                                                       artifacts_dir):
+    from monitoring.buzz import monitor, stream
+    from monitoring.buzz.scoring import ApiScorer
+    from ui.buzz import BUNDLED
+
+    expected = monitor.run(stream.batches(stream.read_file(BUNDLED), 4000), ApiScorer(served_simple)).alerts
+    expected_lines = [f"{a.group} · {a.to_dict()['window_start']} → {a.to_dict()['window_end']}" for a in expected]
+    assert len(expected) >= 3
+    with ui_app(served_simple, tmp_path / "feedback") as (url, log):
+        page = browser.new_page(viewport={"width": 1280, "height": 1400})
+        page.goto(url)
+        page.get_by_role("tab", name="Bad buzz").click()
+        page.locator("#buzz-start").click()  # the bundled stream, 1 day in 5 s
+        page.locator("#buzz-status").get_by_text("Replaying").wait_for(timeout=60_000)
+        alerts = page.locator("#buzz-alerts")
+        alerts.get_by_text("Delta ·").wait_for(timeout=120_000)  # Delta's alert of 22 February
+        page.locator("#buzz-chart").locator("img, canvas, svg").first.wait_for(timeout=30_000)
+        page.screenshot(path=str(artifacts_dir / "ui_bad_buzz_replay.png"), full_page=True)
+        assert "Replaying" in page.locator("#buzz-status").inner_text()  # taken during the replay
+        page.locator("#buzz-stop").click()
+        page.locator("#buzz-status").get_by_text("Replay stopped").wait_for(timeout=30_000)
+        shown = [line.strip() for line in alerts.inner_text().splitlines() if " → " in line]
+        shown = [line.split(" · **")[0].split(" ·")[0] + " · " + line.split(" · ")[1] for line in shown]
+        # what the tab shows is the monitor's own alerts (newest first), up to the moment it was stopped
+        assert shown and list(reversed(shown)) == expected_lines[:len(shown)]
+        assert "About:" in alerts.inner_text()
+        page.close()
+    assert "Traceback" not in log.read_text()

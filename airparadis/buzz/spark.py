@@ -1,0 +1,158 @@
+"""The bad-buzz monitor as a Spark batch job: a day (or a week) of tweets scored with
+``mlflow.pyfunc.spark_udf`` on the production model, counted per group and window by Spark, and
+judged by the same rule and detector as the single-machine monitor.
+
+* read: CSV (header) or JSON lines; the time parsed and the text cleaned by the monitor's own functions;
+* score: ``mlflow.pyfunc.spark_udf`` (the registered model in the executors' Python workers);
+* window: ``groupBy(group, window(time, rule.window))`` counts negatives and tweets;
+* decide: per group, :func:`monitoring.buzz.detector.detect` over its windows (``applyInPandas``:
+  a group's windows are a sequence with a cool-down, so one group is one task);
+* about: per alert, the negative tweets of its window and baseline windows, summarised by
+  :func:`monitoring.buzz.about.summarize`.
+
+The alerts are the monitor's, field for field (``tests/integration/test_buzz_spark.py``).
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import sys
+from pathlib import Path
+
+import pandas as pd
+
+from monitoring.buzz.about import WindowTerms
+from monitoring.buzz.detector import Decision, detect
+from monitoring.buzz.monitor import make_alert
+from monitoring.buzz.rule import RULE, BuzzRule
+from monitoring.buzz.stream import DEFAULT_GROUP, Columns, clean_text, parse_time
+from pyfunc.names import LABEL_NEGATIVE
+
+ROOT = Path(__file__).resolve().parents[2]
+DECISIONS = ("group string, window_start timestamp, negatives long, tweets long, baseline double, score double, "
+             "alert boolean, baseline_windows array<timestamp>")
+ALERTS = "group string, window_start timestamp, alert string"
+
+
+def session(master: str = "local[2]"):
+    """A Spark session whose Python workers run this interpreter and import this checkout."""
+    from pyspark.sql import SparkSession
+
+    os.environ.setdefault("PYSPARK_PYTHON", sys.executable)
+    paths = os.environ.get("PYTHONPATH", "").split(os.pathsep)
+    if str(ROOT) not in paths:
+        os.environ["PYTHONPATH"] = os.pathsep.join([str(ROOT), *filter(None, paths)])
+
+    return (SparkSession.builder.master(master).appName("air-paradis-bad-buzz")
+            .config("spark.sql.session.timeZone", "UTC")
+            .config("spark.ui.enabled", "false")
+            .config("spark.sql.shuffle.partitions", "4")
+            .config("spark.sql.execution.arrow.pyspark.enabled", "true")
+            .config("spark.driver.memory", "2g")
+            .getOrCreate())
+
+
+def _utc(values: pd.Series) -> list:
+    stamps = pd.to_datetime(values)
+    stamps = stamps.dt.tz_convert("UTC") if stamps.dt.tz is not None else stamps.dt.tz_localize("UTC")
+    return [t.to_pydatetime() for t in stamps]
+
+
+def read(spark, path: str, columns: Columns):
+    from pyspark.sql import functions as F
+    from pyspark.sql import types as T
+
+    if str(path).lower().endswith((".jsonl", ".json", ".ndjson")):
+        frame = spark.read.json(str(path))
+    else:
+        frame = spark.read.csv(str(path), header=True, multiLine=True, escape='"', encoding="UTF-8")
+    group = F.col(columns.group).cast("string") if columns.group in frame.columns else F.lit(None).cast("string")
+    parse = F.udf(lambda s: parse_time(s) if s not in (None, "") else None, T.TimestampType())
+    clean = F.udf(clean_text, T.StringType())
+    return (frame.withColumn("_row", F.monotonically_increasing_id())
+            .select(F.coalesce(F.when(group != "", group), F.lit(DEFAULT_GROUP)).alias("group"),
+                    clean(F.col(columns.text)).alias("text"), parse(F.col(columns.time)).alias("time"), "_row")
+            .where(F.col("text").isNotNull() & F.col("time").isNotNull()))
+
+
+def score(spark, tweets, model_uri: str):
+    import mlflow.pyfunc
+    from pyspark.sql import functions as F
+
+    udf = mlflow.pyfunc.spark_udf(spark, model_uri, result_type="label string, negative_probability double",
+                                  env_manager="local")
+    scored = tweets.withColumn("prediction", udf("text"))
+    return scored.select("group", "text", "time", "_row",
+                         (F.col("prediction.label") == LABEL_NEGATIVE).alias("negative"),
+                         F.col("prediction.negative_probability").alias("probability"))
+
+
+def decisions(scored, rule: BuzzRule = RULE):
+    from pyspark.sql import functions as F
+
+    seconds = int(rule.window.total_seconds())
+    counts = (scored.groupBy("group", F.window("time", f"{seconds} seconds").start.alias("window_start"))
+              .agg(F.sum(F.col("negative").cast("long")).alias("negatives"), F.count("*").alias("tweets")))
+
+    def decide(frame: pd.DataFrame) -> pd.DataFrame:
+        series = list(zip(_utc(frame.window_start), frame.negatives.astype(int), frame.tweets.astype(int),
+                          strict=True))
+        made: list[Decision] = detect(series, rule)
+        return pd.DataFrame([{"group": frame.group.iloc[0], "window_start": d.window_start,
+                              "negatives": d.negatives, "tweets": d.tweets, "baseline": d.baseline,
+                              "score": d.score, "alert": d.alert, "baseline_windows": list(d.baseline_windows)}
+                             for d in made])
+
+    return counts.groupBy("group").applyInPandas(decide, DECISIONS)
+
+
+def alerts(scored, rule: BuzzRule = RULE):
+    """One row per alert: its group, window start and the alert as JSON (the monitor's fields)."""
+    from pyspark.sql import functions as F
+
+    seconds = int(rule.window.total_seconds())
+    fired = decisions(scored, rule).where("alert")
+    wanted = fired.select("group", F.col("window_start").alias("alert_start"),
+                          F.explode(F.concat(F.array("window_start"), "baseline_windows")).alias("needed"))
+    negatives = (scored.where("negative")
+                 .withColumn("needed", F.window("time", f"{seconds} seconds").start))
+    tweets = wanted.join(negatives, ["group", "needed"]).select("group", "alert_start", "needed", "text",
+                                                               "probability", "time", "_row")
+    keyed = (fired.select("group", F.col("window_start").alias("alert_start"), "negatives", "tweets", "baseline",
+                          "score", "baseline_windows")
+             .join(tweets, ["group", "alert_start"], "left"))
+
+    def about(frame: pd.DataFrame) -> pd.DataFrame:
+        first = frame.iloc[0]
+        start = _utc(pd.Series([first.alert_start]))[0]
+        baseline_windows = _utc(pd.Series(list(first.baseline_windows))) if len(first.baseline_windows) else []
+        rows = frame.dropna(subset=["text"]).copy()
+        rows["needed_utc"] = _utc(rows["needed"]) if len(rows) else []
+        rows = rows.sort_values(["time", "_row"], kind="stable")
+        window = [(t, float(p)) for t, p, n in zip(rows.text, rows.probability, rows.needed_utc, strict=True)
+                  if n == start]
+        baseline = [WindowTerms.of(t for t, n in zip(rows.text, rows.needed_utc, strict=True) if n == w)
+                    for w in baseline_windows]
+        decision = Decision(start, int(first.negatives), int(first.tweets), float(first.baseline), float(first.score),
+                            True, True, tuple(baseline_windows))
+        alert = make_alert(rule, first.group, decision, window, baseline)
+        return pd.DataFrame([{"group": first.group, "window_start": start,
+                              "alert": json.dumps(alert.to_dict(), ensure_ascii=False)}])
+
+    return keyed.groupBy("group", "alert_start").applyInPandas(about, ALERTS)
+
+
+def run(path: str, model_uri: str, columns: Columns = Columns(), rule: BuzzRule = RULE, spark=None,
+        master: str = "local[2]") -> list[dict]:
+    """The alerts of a file, sorted by window then group."""
+    spark = spark or session(master)
+    scored = score(spark, read(spark, path, columns), model_uri).cache()
+    found = [json.loads(r.alert) for r in alerts(scored, rule).collect()]
+    scored.unpersist()
+    return sorted(found, key=lambda a: (a["window_start"], a["group"]))
+
+
+def write(found: list[dict], path: Path) -> None:
+    path.parent.mkdir(parents=True, exist_ok=True)
+    path.write_text("".join(json.dumps(a, ensure_ascii=False) + "\n" for a in found), encoding="utf-8")

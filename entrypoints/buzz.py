@@ -1,0 +1,37 @@
+"""Watch a tweet stream for bad buzz: negative tweets per group and window against the group's
+own baseline (the rule of ``monitoring/buzz/rule.py``), one ``bad_buzz`` alert per episode."""
+
+from pathlib import Path
+from typing import Annotated
+
+import typer
+
+from airparadis import cli
+from airparadis.buzz import watch
+from monitoring.buzz.stream import Columns
+
+
+def main(
+    input: Annotated[str, typer.Option(help="CSV or JSON-lines file replayed in time order; '-': JSON or text "
+                                            "lines on standard input")] = "data/airline_tweets_2015.csv",
+    alerts: Annotated[str, typer.Option(help="write the alerts here as JSON lines (empty: don't)")] = "",
+    text_column: Annotated[str, typer.Option(help="column of the tweet text")] = "text",
+    time_column: Annotated[str, typer.Option(help="column of the tweet time (with its UTC offset)")] = "tweet_created",
+    group_column: Annotated[str, typer.Option(help="column of the group (airline, brand...)")] = "airline",
+    api_url: Annotated[str, typer.Option(help="score through this prediction API (empty: the model in process)")] = "",
+    model: Annotated[str, typer.Option(help="model URI or alias scored in process (empty: production)")] = "",
+    speed: Annotated[float, typer.Option(help="replay at N times real time (0: as fast as possible)")] = 0.0,
+    batch_size: Annotated[int, typer.Option(parser=cli.whole, help="tweets scored per call")] = 1000,
+    notify: Annotated[str, typer.Option(metavar="true|false",
+                                        help="also send alerts to Application Insights or the local mail")] = "true",
+    report: Annotated[str, typer.Option(help="write alerts per group and day to REPORT.{md,png,json}")] = "",
+    label_column: Annotated[str, typer.Option(help="human labels, to judge quiet days in the report")] = "",
+) -> None:
+    """Print each alert as it is raised and a summary at the end."""
+    watch.watch(input, Path(alerts) if alerts else None, Columns(text_column, time_column, group_column),
+                api_url=api_url, model=model, speed=speed, batch_size=batch_size, notify=cli.boolean(notify),
+                report=Path(report) if report else None, label_column=label_column)
+
+
+if __name__ == "__main__":
+    cli.run(main)

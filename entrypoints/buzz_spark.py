@@ -1,0 +1,35 @@
+"""The bad-buzz monitor as a Spark batch job (``mlflow.pyfunc.spark_udf`` on the production model,
+the same rule as ``entrypoints.buzz``): the alerts of a file of tweets."""
+
+from pathlib import Path
+from typing import Annotated
+
+import typer
+
+from airparadis import cli
+from airparadis.buzz import spark
+from airparadis.buzz.scoring import model_uri
+from monitoring.buzz.stream import Columns
+
+
+def main(
+    input: Annotated[str, typer.Option(help="CSV or JSON-lines file of tweets")] = "data/airline_tweets_2015.csv",
+    alerts: Annotated[str, typer.Option(help="write the alerts here as JSON lines (empty: don't)")] = "",
+    text_column: Annotated[str, typer.Option(help="column of the tweet text")] = "text",
+    time_column: Annotated[str, typer.Option(help="column of the tweet time (with its UTC offset)")] = "tweet_created",
+    group_column: Annotated[str, typer.Option(help="column of the group (airline, brand...)")] = "airline",
+    model: Annotated[str, typer.Option(help="model URI or alias (empty: production)")] = "",
+    master: Annotated[str, typer.Option(help="Spark master")] = "local[2]",
+) -> None:
+    """Print each alert, one JSON object a line."""
+    found = spark.run(input, model_uri(model), Columns(text_column, time_column, group_column), master=master)
+    for alert in found:
+        print(f"ALERT {alert['group']} {alert['window_start']}..{alert['window_end']}: {alert['negatives']} negatives "
+              f"(expected {alert['baseline']:.1f}, score {alert['score']:.1f}) - {alert['about']['summary']}")
+    print(f"{len(found)} alerts")
+    if alerts:
+        spark.write(found, Path(alerts))
+
+
+if __name__ == "__main__":
+    cli.run(main)

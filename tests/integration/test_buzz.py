@@ -1,0 +1,114 @@
+"""The bad-buzz monitor on the real airline stream with a real registered model: in process, through
+a real hardened API on 127.0.0.1, to a real SMTP server and a real Application Insights receiver."""
+
+from __future__ import annotations
+
+import json
+import os
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+from aiosmtpd.controller import Controller
+from mlflow import MlflowClient
+
+from airparadis import config
+from entrypoints import buzz
+from monitoring.buzz import monitor as buzz_monitor
+from monitoring.buzz import stream
+from monitoring.buzz.scoring import ApiScorer
+from monitoring.buzz.sinks import MailSink
+from monitoring.config import MonitoringSettings
+from tests.conftest import invoke
+from tests.ingestion import IngestionReceiver
+from tests.integration.test_alert_evaluator import Inbox
+from tests.servers import free_port, hardened_serve
+
+ROOT = Path(__file__).resolve().parents[2]
+STREAM = ROOT / "data" / "airline_tweets_2015.csv"
+FIELDS = {"group", "window_start", "window_end", "negatives", "tweets", "baseline", "score", "about"}
+
+pytestmark = pytest.mark.slow
+
+
+@pytest.fixture(scope="module")
+def production(simple_version) -> str:
+    """The session's simple model as `production` (what the monitor scores by default)."""
+    name = config.settings().model_name
+    MlflowClient().set_registered_model_alias(name, config.PRODUCTION_ALIAS, str(simple_version))
+    return f"models:/{name}/{simple_version}"
+
+
+@pytest.fixture(scope="module")
+def in_process(production, tmp_path_factory) -> list[dict]:
+    out = tmp_path_factory.mktemp("buzz") / "alerts.jsonl"
+    code, output = invoke(buzz.main, "--input", str(STREAM), "--alerts", str(out), "--notify", "false")
+    assert code == 0, output
+    assert "8968 tweets" in output
+    return [json.loads(line) for line in out.read_text().splitlines()]
+
+
+def test_the_real_episodes_alert_and_ordinary_days_stay_quiet(in_process):
+    assert in_process and all(set(a) >= FIELDS for a in in_process)
+    days = {(a["group"], a["window_start"][:10]) for a in in_process}
+    # the storm of 21-23 February 2015 (UTC days): Delta's late flights, United's storm, Southwest's cancellations
+    assert {("Delta", "2015-02-22"), ("United", "2015-02-22")} <= days
+    assert any(g == "Southwest" and d in ("2015-02-21", "2015-02-22") for g, d in days)
+    # the first days (18-19 February) are ordinary: nothing fires
+    assert not [a for a in in_process if a["window_start"][:10] in ("2015-02-18", "2015-02-19")]
+    assert len(in_process) <= 6
+    for a in in_process:
+        assert a["window_start"].endswith("Z") and a["negatives"] >= 20 and a["score"] >= 5
+        assert a["negatives"] > 2 * a["baseline"]
+        assert len(a["about"]["tweets"]) == 3 and a["about"]["summary"]
+    delta = next(a for a in in_process if a["group"] == "Delta")
+    assert "late flight" in [r["reason"] for r in delta["about"]["reasons"]]
+
+
+def test_the_api_path_raises_the_same_alerts(production, in_process):
+    with hardened_serve(production, config.settings().tracking_uri) as url:
+        tweets = stream.read_file(STREAM)
+        summary = buzz_monitor.run(stream.batches(tweets, 4000), ApiScorer(url))
+    assert [a.to_dict() for a in summary.alerts] == in_process
+
+
+def test_each_alert_is_mailed_through_smtp(production, in_process):
+    inbox = Inbox()
+    controller = Controller(inbox, hostname="127.0.0.1", port=free_port())
+    controller.start()
+    try:
+        sink = MailSink(MonitoringSettings(smtp_host="127.0.0.1", smtp_port=controller.port, smtp_user=None,
+                                           smtp_starttls=False, alert_to="marketing@airparadis.test"))
+        monitor = buzz_monitor.BuzzMonitor()
+        from airparadis.buzz.scoring import ModelScorer
+
+        buzz_monitor.run(stream.batches(stream.read_file(STREAM)), ModelScorer(production), monitor, on_alert=sink)
+    finally:
+        controller.stop()
+    assert len(inbox.messages) == len(in_process)
+    for (_sender, recipients, mail), alert in zip(inbox.messages, in_process, strict=True):
+        assert recipients == ["marketing@airparadis.test"]
+        assert alert["group"] in mail["Subject"] and alert["window_start"] in mail["Subject"]
+        assert alert["about"]["tweets"][0][:100] in mail.get_payload(decode=True).decode()
+
+
+def test_the_command_sends_bad_buzz_events_to_application_insights(production, in_process, tmp_path):
+    receiver = IngestionReceiver().start()
+    try:
+        env = {**os.environ, "APPLICATIONINSIGHTS_CONNECTION_STRING": receiver.connection_string(),
+               "AIRPARADIS_FEEDBACK_DIR": str(tmp_path), "PYTHONPATH": str(ROOT)}
+        lines = [json.dumps({"text": t.text, "tweet_created": t.time.isoformat(), "airline": t.group})
+                 for t in stream.read_file(STREAM)]
+        # the tweets arrive on standard input, as JSON lines
+        result = subprocess.run([sys.executable, "-m", "entrypoints.buzz", "--input", "-"], input="\n".join(lines),
+                                cwd=ROOT, env=env, capture_output=True, text=True, timeout=600)
+        assert result.returncode == 0, result.stderr[-3000:]
+        events = receiver.events("bad_buzz")
+    finally:
+        receiver.stop()
+    got = sorted((e["data"]["baseData"]["properties"]["group"], e["data"]["baseData"]["properties"]["window_start"])
+                 for e in events)
+    assert got == sorted((a["group"], a["window_start"]) for a in in_process)
+    props = events[0]["data"]["baseData"]["properties"]
+    assert json.loads(props["about"])["tweets"] and props["about_summary"]
