@@ -69,3 +69,33 @@ def check_invariance(predict) -> None:
     for a, b in MENTION_URL_ADDED:
         p_a, p_b = predict([a, b])
         assert abs(p_a - p_b) < MAX_SHIFT, (a, p_a, b, p_b)
+
+# Hand-written tweets (not from any data set) for what Sentiment140 never showed a model: emoji,
+# negation of negative words, and the airline complaints of the product's domain.
+HANDWRITTEN_EMOJI = [  # (tweet, negative?)
+    ("😡😡😡", True),
+    ("Flight delayed again 😡", True),
+    ("stuck at the gate for 3 hours 😤👎", True),
+    ("Thank you for the upgrade 😊👍", False),
+    ("Lovely crew on my flight today ❤️", False),
+]
+HANDWRITTEN_NEGATION = [  # (tweet, negative?)
+    ("not bad at all, the crew was great", False),
+    ("never again with this airline", True),
+    ("I will never fly with you again", True),
+    ("no complaints, smooth flight", False),
+]
+HANDWRITTEN_AIRLINE_COMPLAINTS = [
+    "3 hours on the tarmac and still no update from the crew",
+    "lost my luggage and customer service hung up on me",
+    "flight cancelled flightled again, rebooked for tomorrow night, unacceptable",
+    "been on hold for 2 hours, nobody answers",
+    "my bag is still in Chicago and I am in Miami",
+]
+
+
+def check_labelled(predict, threshold: float, cases) -> None:
+    probabilities = predict([tweet for tweet, _ in cases])
+    wrong = [(t, round(float(p), 3)) for (t, negative), p in zip(cases, probabilities, strict=True)
+             if (p >= threshold) != negative]
+    assert not wrong, wrong
