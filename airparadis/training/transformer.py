@@ -348,7 +348,8 @@ def run(
             form = choose_form(forms, quantize, QUANTIZATION_TOLERANCE)
             chosen = forms[form]
             mlflow.log_params({"quantization": form, "threshold": chosen["threshold"]})
-            scores = {**chosen["scores"], **evaluation.score_splits(chosen["predict"], splits, ("test",))}
+            more = evaluation.score_splits(chosen["predict"], splits, ("test", "airline"))
+            scores = {name: {**chosen["scores"], **more}[name] for name in evaluation.EVALUATED}
             table = evaluation.log_evaluation(scores, splits, chosen["threshold"],
                                               f"{Path(base_model).name} fine-tuned ({form})")
             mlflow.log_metric("evaluation_seconds", time.perf_counter() - eval_start)
