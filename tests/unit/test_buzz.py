@@ -5,7 +5,7 @@ from __future__ import annotations
 import json
 import subprocess
 import sys
-from datetime import UTC, datetime, timedelta
+from datetime import UTC, datetime, timedelta, timezone
 
 import pytest
 from scipy import stats
@@ -177,3 +177,25 @@ def test_generated_azure_rule_matches_the_rule():
     assert "loadJsonContent('buzz-rule.json')" in bicep
     check = subprocess.run([sys.executable, "-m", "monitoring.buzz.rule", "--check"], capture_output=True, text=True)
     assert check.returncode == 0, check.stderr
+
+
+def test_lead_is_the_peak_hour_minus_the_first_alert_on_the_local_day_it_was_raised():
+    from monitoring.buzz.report import measure
+
+    pst = timedelta(hours=-8)
+    day = datetime(2015, 2, 22, 8, tzinfo=UTC)  # 00:00 local
+    hours = [{"group": g, "hour": day + timedelta(hours=h), "negatives": 1, "tweets": 1,
+              "baseline_per_hour": 1.0} for g in ("A", "B") for h in range(-24, 24)]
+    hours[24 + 9]["negatives"] = 30  # A peaks at 09:00 local on the 22nd
+    raised = [("A", day + timedelta(hours=6)), ("A", day + timedelta(hours=11)),  # 06:00 and 11:00 local
+              ("B", day + timedelta(hours=24))]  # B: 00:00 local the next day (no hours there: not counted)
+    local = day.astimezone(timezone(pst)).date()
+    labels = {("A", local): 80, ("A", local - timedelta(days=1)): 20}  # A's median day: 50
+    rows, totals = measure(hours, raised, pst, labels)
+    a, b = rows[1], rows[3]
+    assert (a["alerts"], a["first_alert"].hour, a["lead_hours"], a["episode"]) == (2, 6, 3.0, True)
+    assert (b["alerts"], b["lead_hours"], b["episode"]) == (0, None, False)
+    assert totals["episode_leads_hours"] == {"A 2015-02-22": 3.0}
+    assert (totals["quiet_days"], totals["false_alarm_days"]) == (3, [])
+    _, late = measure(hours, [("B", day + timedelta(hours=23))], pst, labels)
+    assert late["false_alarm_days"] == ["B 2015-02-22"] and late["episode_leads_hours"] == {"A 2015-02-22": None}
