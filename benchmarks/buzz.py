@@ -42,11 +42,11 @@ def memory(groups: int, days: int, tweets_per_window: int = 6) -> dict:
     gc.collect()
     tracemalloc.start()
     watcher = monitor.BuzzMonitor()
-    t0, windows = datetime(2015, 2, 1, tzinfo=UTC), days * RULE.windows_per_day
+    t0, windows = datetime(2015, 2, 1, tzinfo=UTC), days * RULE.buckets_per_day
     for w in range(windows):
-        start = t0 + w * RULE.window
+        start = t0 + w * RULE.bucket
         for i in range(tweets_per_window):
-            moment = start + timedelta(seconds=i * RULE.window.total_seconds() / tweets_per_window)
+            moment = start + timedelta(seconds=i * RULE.bucket.total_seconds() / tweets_per_window)
             for g in range(groups):
                 watcher.add(stream.Tweet(moment, f"group-{g}", f"flight {i} late again #delay{g % 7} bag {w % 13}"),
                             i % 2 == 0, 0.8)

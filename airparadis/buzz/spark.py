@@ -4,11 +4,11 @@ judged by the same rule and detector as the single-machine monitor.
 
 * read: CSV (header) or JSON lines; the time parsed and the text cleaned by the monitor's own functions;
 * score: ``mlflow.pyfunc.spark_udf`` (the registered model in the executors' Python workers);
-* window: ``groupBy(group, window(time, rule.window))`` counts negatives and tweets;
-* decide: per group, :func:`monitoring.buzz.detector.detect` over its windows (``applyInPandas``:
-  a group's windows are a sequence with a cool-down, so one group is one task);
-* about: per alert, the negative tweets of its window and baseline windows, summarised by
-  :func:`monitoring.buzz.about.summarize`.
+* bucket: ``groupBy(group, window(time, rule.bucket))`` counts negatives and tweets per hour;
+* decide: per group, :func:`monitoring.buzz.detector.detect` over its buckets (``applyInPandas``:
+  a group's buckets are a sequence with a CUSUM and a cool-down, so one group is one task);
+* about: per alert, the negative tweets of its window and the term counts of its baseline
+  windows' buckets, made into the alert by the monitor's own :func:`monitoring.buzz.monitor.make_alert`.
 
 The alerts are the monitor's, field for field (``tests/integration/test_buzz_spark.py``).
 """
@@ -18,6 +18,7 @@ from __future__ import annotations
 import json
 import os
 import sys
+from collections import defaultdict
 from pathlib import Path
 
 import pandas as pd
@@ -30,8 +31,9 @@ from monitoring.buzz.stream import DEFAULT_GROUP, Columns, clean_text, parse_tim
 from pyfunc.names import LABEL_NEGATIVE
 
 ROOT = Path(__file__).resolve().parents[2]
-DECISIONS = ("group string, window_start timestamp, negatives long, tweets long, baseline double, score double, "
-             "alert boolean, baseline_windows array<timestamp>")
+DECISIONS = ("group string, start timestamp, negatives long, tweets long, baseline double, score double, "
+             "alert boolean, window_negatives long, window_tweets long, window_baseline double, "
+             "window_buckets array<timestamp>, needed array<timestamp>")
 ALERTS = "group string, window_start timestamp, alert string"
 
 
@@ -88,56 +90,67 @@ def score(spark, tweets, model_uri: str):
                          F.col("prediction.negative_probability").alias("probability"))
 
 
-def decisions(scored, rule: BuzzRule = RULE):
+def _bucket(rule: BuzzRule):
     from pyspark.sql import functions as F
 
-    seconds = int(rule.window.total_seconds())
-    counts = (scored.groupBy("group", F.window("time", f"{seconds} seconds").start.alias("window_start"))
+    return F.window("time", f"{int(rule.bucket.total_seconds())} seconds").start
+
+
+def decisions(scored, rule: BuzzRule = RULE):
+    """One row per group and bucket: the detector's decision, and for an alert the buckets of its
+    window and every bucket whose negative tweets its 'about' needs."""
+    from pyspark.sql import functions as F
+
+    counts = (scored.groupBy("group", _bucket(rule).alias("start"))
               .agg(F.sum(F.col("negative").cast("long")).alias("negatives"), F.count("*").alias("tweets")))
 
     def decide(frame: pd.DataFrame) -> pd.DataFrame:
-        series = list(zip(_utc(frame.window_start), frame.negatives.astype(int), frame.tweets.astype(int),
-                          strict=True))
-        made: list[Decision] = detect(series, rule)
-        return pd.DataFrame([{"group": frame.group.iloc[0], "window_start": d.window_start,
-                              "negatives": d.negatives, "tweets": d.tweets, "baseline": d.baseline,
-                              "score": d.score, "alert": d.alert, "baseline_windows": list(d.baseline_windows)}
-                             for d in made])
+        series = list(zip(_utc(frame.start), frame.negatives.astype(int), frame.tweets.astype(int), strict=True))
+        rows = []
+        for d in detect(series, rule):
+            window = [d.window_start(rule) + i * rule.bucket for i in range(rule.window_buckets)]
+            needed = sorted(set(window).union(*rule.baseline_windows(window[0]))) if d.alert else []
+            rows.append({"group": frame.group.iloc[0], "start": d.start, "negatives": d.negatives,
+                         "tweets": d.tweets, "baseline": d.baseline, "score": d.score, "alert": d.alert,
+                         "window_negatives": d.window_negatives, "window_tweets": d.window_tweets,
+                         "window_baseline": d.window_baseline, "window_buckets": window if d.alert else [],
+                         "needed": needed})
+        return pd.DataFrame(rows)
 
     return counts.groupBy("group").applyInPandas(decide, DECISIONS)
 
 
 def alerts(scored, rule: BuzzRule = RULE):
-    """One row per alert: its group, window start and the alert as JSON (the monitor's fields)."""
+    """One row per alert: its group, bucket and the alert as JSON (the monitor's fields)."""
     from pyspark.sql import functions as F
 
-    seconds = int(rule.window.total_seconds())
     fired = decisions(scored, rule).where("alert")
-    wanted = fired.select("group", F.col("window_start").alias("alert_start"),
-                          F.explode(F.concat(F.array("window_start"), "baseline_windows")).alias("needed"))
-    negatives = (scored.where("negative")
-                 .withColumn("needed", F.window("time", f"{seconds} seconds").start))
+    wanted = fired.select("group", F.col("start").alias("alert_start"), F.explode("needed").alias("needed"))
+    negatives = scored.where("negative").withColumn("needed", _bucket(rule))
     tweets = wanted.join(negatives, ["group", "needed"]).select("group", "alert_start", "needed", "text",
                                                                "probability", "time", "_row")
-    keyed = (fired.select("group", F.col("window_start").alias("alert_start"), "negatives", "tweets", "baseline",
-                          "score", "baseline_windows")
+    keyed = (fired.select("group", F.col("start").alias("alert_start"), "negatives", "tweets", "baseline",
+                          "score", "window_negatives", "window_tweets", "window_baseline", "window_buckets")
              .join(tweets, ["group", "alert_start"], "left"))
 
     def about(frame: pd.DataFrame) -> pd.DataFrame:
         first = frame.iloc[0]
         start = _utc(pd.Series([first.alert_start]))[0]
-        baseline_windows = _utc(pd.Series(list(first.baseline_windows))) if len(first.baseline_windows) else []
+        window = set(_utc(pd.Series(list(first.window_buckets))))
         rows = frame.dropna(subset=["text"]).copy()
         rows["needed_utc"] = _utc(rows["needed"]) if len(rows) else []
         rows = rows.sort_values(["time", "_row"], kind="stable")
-        window = [(t, float(p)) for t, p, n in zip(rows.text, rows.probability, rows.needed_utc, strict=True)
-                  if n == start]
-        baseline = [WindowTerms.of(t for t, n in zip(rows.text, rows.needed_utc, strict=True) if n == w)
-                    for w in baseline_windows]
+        in_window = [(t, float(p)) for t, p, n in zip(rows.text, rows.probability, rows.needed_utc, strict=True)
+                     if n in window]
+        texts = defaultdict(list)
+        for text, bucket in zip(rows.text, rows.needed_utc, strict=True):
+            texts[bucket].append(text)
+        terms = {bucket: WindowTerms.of(part) for bucket, part in texts.items()}
         decision = Decision(start, int(first.negatives), int(first.tweets), float(first.baseline), float(first.score),
-                            True, True, tuple(baseline_windows))
-        alert = make_alert(rule, first.group, decision, window, baseline)
-        return pd.DataFrame([{"group": first.group, "window_start": start,
+                            True, True, int(first.window_negatives), int(first.window_tweets),
+                            float(first.window_baseline))
+        alert = make_alert(rule, first.group, decision, in_window, terms)
+        return pd.DataFrame([{"group": first.group, "window_start": alert.window_start,
                               "alert": json.dumps(alert.to_dict(), ensure_ascii=False)}])
 
     return keyed.groupBy("group", "alert_start").applyInPandas(about, ALERTS)

@@ -64,6 +64,16 @@ class WindowTerms:
             why.update(reasons(tokens))
         return cls(words, why)
 
+    @classmethod
+    def merge(cls, parts: Iterable[WindowTerms | None]) -> WindowTerms:
+        """The counts of several buckets as one window (missing buckets count nothing)."""
+        words, why = Counter(), Counter()
+        for part in parts:
+            if part is not None:
+                words.update(part.words)
+                why.update(part.reasons)
+        return cls(words, why)
+
 
 def _rising(now: Counter, before: list[Counter], top: int, keep=lambda k: True, min_count: int = 2) -> list[dict]:
     n = max(len(before), 1)

@@ -1,9 +1,10 @@
 """The single-machine monitor: scored tweets in, time windows per group, ``bad_buzz`` alerts out.
 
-Windows close when the stream's time passes their end (for every group at once, empty windows
-included), so an alert goes out as soon as its window is over. Memory per group is bounded by the
-rule's look-back (counts and term counts of ``rule.lookback`` windows), the open window's negative
-tweets, and the hourly series kept for charts (``series_hours``).
+Buckets (an hour) close when the stream's time passes their end (for every group at once, empty
+buckets included), so an alert goes out as soon as the hour that fired is over, from the tweets
+created before. Memory per group is bounded by the rule's look-back (counts and term counts of
+``rule.lookback`` buckets), the negative tweets of the rule's window (the last 3 buckets), and the
+hourly series kept for charts (``series_hours``).
 """
 
 from __future__ import annotations
@@ -46,22 +47,27 @@ class BuzzAlert:
 
 
 def make_alert(rule: BuzzRule, group: str, decision: Decision, negative_tweets: list[tuple[str, float]],
-               baseline_terms: list[WindowTerms]) -> BuzzAlert:
-    return BuzzAlert(group, decision.window_start, decision.window_start + rule.window, decision.negatives,
-                     decision.tweets, decision.baseline, decision.score,
-                     summarize(negative_tweets, baseline_terms))
+               bucket_terms: dict[datetime, WindowTerms]) -> BuzzAlert:
+    """The alert for a decision: its window (the rule's window up to the bucket that fired), the
+    window's negative tweets in arrival order, and the term counts of (at least) the buckets of
+    its baseline windows, by bucket start."""
+    start = decision.window_start(rule)
+    baseline = [WindowTerms.merge(bucket_terms.get(b) for b in window) for window in rule.baseline_windows(start)]
+    return BuzzAlert(group, start, start + rule.window, decision.window_negatives, decision.window_tweets,
+                     decision.window_baseline, decision.score, summarize(negative_tweets, baseline))
 
 
 @dataclass
 class _Group:
     detector: GroupDetector
-    next_start: datetime  # the first window not closed yet
-    negatives: int = 0  # of the open window
+    next_start: datetime  # the first bucket not closed yet
+    negatives: int = 0  # of the open bucket
     tweets: int = 0
     negative_tweets: list[tuple[str, float]] = field(default_factory=list)
-    terms: deque = field(default_factory=deque)  # (start, WindowTerms) of past windows
+    recent: deque = field(default_factory=deque)  # negative tweets of the window's closed buckets
+    terms: dict = field(default_factory=dict)  # start -> WindowTerms of past buckets
     hourly: dict = field(default_factory=dict)  # hour start -> [negatives, tweets]
-    windows: deque = field(default_factory=deque)  # (start, negatives, baseline, alert) for charts
+    windows: deque = field(default_factory=deque)  # (start, negatives, baseline, alert) per bucket, for charts
 
 
 class BuzzMonitor:
@@ -70,16 +76,16 @@ class BuzzMonitor:
         self.groups: dict[str, _Group] = {}
         self.open_start: datetime | None = None
         self.alerts: list[BuzzAlert] = []
-        self.late = 0  # tweets older than the open window (not counted)
+        self.late = 0  # tweets older than the open bucket (not counted)
         self.seen = 0
         self.local_offset: timedelta | None = None  # the stream's own UTC offset (for daily reports)
 
     # --- input ------------------------------------------------------------------------------
     def add(self, tweet: Tweet, negative: bool, probability: float) -> list[BuzzAlert]:
-        """Count one scored tweet (tweets come in time order); -> the alerts of windows it closed."""
+        """Count one scored tweet (tweets come in time order); -> the alerts of buckets it closed."""
         if self.local_offset is None:
             self.local_offset = tweet.time.utcoffset()
-        start = window_start(tweet.time, self.rule.window)
+        start = window_start(tweet.time, self.rule.bucket)
         alerts = []
         if self.open_start is None:
             self.open_start = start
@@ -103,12 +109,12 @@ class BuzzMonitor:
         return alerts
 
     def flush(self) -> list[BuzzAlert]:
-        """Close the open window too (end of the stream)."""
+        """Close the open bucket too (end of the stream)."""
         if self.open_start is None:
             return []
-        return self._close_until(self.open_start + self.rule.window)
+        return self._close_until(self.open_start + self.rule.bucket)
 
-    # --- windows -----------------------------------------------------------------------------
+    # --- buckets -----------------------------------------------------------------------------
     def _close_until(self, until: datetime) -> list[BuzzAlert]:
         alerts = []
         for name, group in self.groups.items():
@@ -120,14 +126,16 @@ class BuzzMonitor:
     def _close(self, name: str, group: _Group) -> list[BuzzAlert]:
         start, rule = group.next_start, self.rule
         decision = group.detector.close(start, group.negatives, group.tweets)
+        group.terms[start] = WindowTerms.of(t for t, _ in group.negative_tweets)
+        for old in [s for s in group.terms if s < start - rule.lookback * rule.bucket]:
+            del group.terms[old]
+        group.recent.append(group.negative_tweets)
+        while len(group.recent) > rule.window_buckets:
+            group.recent.popleft()
         alerts = []
         if decision.alert:
-            wanted = set(decision.baseline_windows)
-            alerts.append(make_alert(rule, name, decision, group.negative_tweets,
-                                     [t for s, t in group.terms if s in wanted]))
-        group.terms.append((start, WindowTerms.of(t for t, _ in group.negative_tweets)))
-        while len(group.terms) > rule.lookback:
-            group.terms.popleft()
+            alerts.append(make_alert(rule, name, decision, [t for bucket in group.recent for t in bucket],
+                                     group.terms))
         group.windows.append((start, decision.negatives, decision.baseline, decision.alert))
         oldest = start - timedelta(hours=self.series_hours)
         while group.windows and group.windows[0][0] < oldest:
@@ -136,14 +144,14 @@ class BuzzMonitor:
             del group.hourly[hour]
         group.negatives = group.tweets = 0
         group.negative_tweets = []
-        group.next_start = start + rule.window
+        group.next_start = start + rule.bucket
         return alerts
 
     # --- what charts read ---------------------------------------------------------------------
     def hourly_series(self) -> list[dict]:
         """One row per group and hour (empty hours included): negatives, tweets, the baseline of its
-        window per hour, and whether its window raised an alert."""
-        rows, per_hour = [], self.rule.window / HOUR
+        bucket per hour, and whether its bucket raised an alert."""
+        rows, per_hour = [], self.rule.bucket / HOUR
         for name, group in self.groups.items():
             windows = {s: (b, a) for s, _n, b, a in group.windows}
             if not group.hourly:
@@ -151,10 +159,10 @@ class BuzzMonitor:
             hour, last = min(group.hourly), max(group.hourly)
             while hour <= last:
                 negatives, tweets = group.hourly.get(hour, (0, 0))
-                baseline, alert = windows.get(window_start(hour, self.rule.window), (None, False))
+                baseline, alert = windows.get(window_start(hour, self.rule.bucket), (None, False))
                 rows.append({"group": name, "hour": hour, "negatives": negatives, "tweets": tweets,
                              "baseline_per_hour": None if baseline is None else baseline / per_hour,
-                             "alert": bool(alert) and hour == window_start(hour, self.rule.window)})
+                             "alert": bool(alert) and hour == window_start(hour, self.rule.bucket)})
                 hour += HOUR
         return rows
 
@@ -171,7 +179,7 @@ class RunSummary:
 def run(batches: Iterable[list[Tweet]], scorer: Scorer, monitor: BuzzMonitor | None = None,
         on_alert: Callable[[BuzzAlert], None] = lambda a: None,
         on_batch: Callable[[BuzzMonitor], None] = lambda m: None) -> RunSummary:
-    """Score each batch, feed the monitor, hand every alert to ``on_alert`` as its window closes."""
+    """Score each batch, feed the monitor, hand every alert to ``on_alert`` as its bucket closes."""
     monitor = monitor or BuzzMonitor()
     summary = RunSummary(monitor=monitor)
     for batch in batches:

@@ -3,7 +3,8 @@ written by ``python -m entrypoints.buzz ... --report docs/results/buzz_alerts``.
 
 Days are the stream's own local days (the UTC offset of its first tweet). For each group and day:
 tweets, negatives (as the model scored them), the peak hour (most negatives), the alerts, the
-first alert's time (its window's end: when it was raised) and its lead on the peak hour. With a
+first alert's time (its window's end: when it was raised, from tweets created before it) and its
+lead on the peak hour (:func:`measure`). With a
 label column (``--label-column airline_sentiment``) the day is also judged from the human labels:
 an **episode** when its labelled negatives are at least ``EPISODE_RATIO`` times the group's median
 day and at least ``EPISODE_MIN`` tweets, otherwise **quiet**; an alert on a quiet day is a false
@@ -38,9 +39,19 @@ def labelled_negatives(path: Path, columns: Columns, label_column: str, negative
 
 
 def table(monitor: BuzzMonitor, labels: dict | None = None) -> tuple[list[dict], dict]:
-    """(one row per group and local day, totals)."""
-    tz = timezone(monitor.local_offset or timedelta(0))
-    hours = monitor.hourly_series()
+    """(one row per group and local day, totals) of what the monitor saw and raised."""
+    return measure(monitor.hourly_series(), [(a.group, a.window_end) for a in monitor.alerts],
+                   monitor.local_offset or timedelta(0), labels)
+
+
+def measure(hours: list[dict], raised: list[tuple[str, datetime]], utc_offset: timedelta,
+            labels: dict | None = None) -> tuple[list[dict], dict]:
+    """Lead times and false alarms, the one measurement the report and the design comparison
+    (``benchmarks/buzz_designs.py``) share. ``hours``: rows of :meth:`BuzzMonitor.hourly_series`
+    (a ``baseline_per_hour`` that is not None marks an hour the rule could judge); ``raised``:
+    (group, moment the alert was raised), in order. An alert belongs to the local day it was raised
+    on; a day's lead is its peak hour's start minus its first alert's moment."""
+    tz = timezone(utc_offset)
     days: dict[tuple[str, date], dict] = {}
     for row in hours:
         local = row["hour"].astimezone(tz)
@@ -55,15 +66,15 @@ def table(monitor: BuzzMonitor, labels: dict | None = None) -> tuple[list[dict],
             day["peak_negatives"], day["peak_hour"] = row["negatives"], local
     for day in days.values():
         day.update(alerts=0, first_alert=None, lead_hours=None)
-    for alert in monitor.alerts:
-        raised = alert.window_end.astimezone(tz)
-        day = days.get((alert.group, alert.window_start.astimezone(tz).date()))
+    for group, moment in raised:
+        at = moment.astimezone(tz)
+        day = days.get((group, at.date()))
         if day is None:
             continue
         day["alerts"] += 1
         if day["first_alert"] is None:
-            day["first_alert"] = raised
-            day["lead_hours"] = round((day["peak_hour"] - raised).total_seconds() / 3600, 1)
+            day["first_alert"] = at
+            day["lead_hours"] = round((day["peak_hour"] - at).total_seconds() / 3600, 2)
     if labels is not None:
         medians = {}
         for group in {g for g, _ in days}:
@@ -75,14 +86,16 @@ def table(monitor: BuzzMonitor, labels: dict | None = None) -> tuple[list[dict],
             day["episode"] = n >= EPISODE_MIN and n >= EPISODE_RATIO * medians[group]
     rows = sorted(days.values(), key=lambda r: (r["group"], r["day"]))
     judged = [r for r in rows if r["judged"]]
-    totals = {"alerts": len(monitor.alerts), "groups": len({r["group"] for r in rows}),
+    totals = {"alerts": len(raised), "groups": len({r["group"] for r in rows}),
               "days_judged": len(judged), "utc_offset": str(tz)}
     if labels is not None:
         quiet = [r for r in judged if not r["episode"]]
         episodes = [r for r in judged if r["episode"]]
         totals.update(quiet_days=len(quiet), quiet_days_with_alert=sum(r["alerts"] > 0 for r in quiet),
                       false_alarm_rate=round(sum(r["alerts"] > 0 for r in quiet) / max(len(quiet), 1), 4),
+                      false_alarm_days=[f"{r['group']} {r['day']}" for r in quiet if r["alerts"]],
                       episode_days=len(episodes), episode_days_alerted=sum(r["alerts"] > 0 for r in episodes),
+                      episode_leads_hours={f"{r['group']} {r['day']}": r["lead_hours"] for r in episodes},
                       episodes_before_any_baseline=[f"{r['group']} {r['day']}" for r in rows
                                                     if r.get("episode") and not r["judged"]])
     return rows, totals
@@ -106,7 +119,7 @@ def markdown(rows: list[dict], totals: dict) -> str:
             cells += [r["labelled_negatives"], verdict + ("" if r["judged"] else " (no baseline yet)")]
         lines.append("| " + " | ".join(str(c) for c in cells) + " |")
     notes = [f"Times are the stream's local time (UTC{totals['utc_offset'].replace('UTC', '')}); an alert is "
-             "raised at the end of its window; lead = peak hour start − alert time."]
+             "raised at the end of its window, from the tweets created before; lead = peak hour start − alert time."]
     if labelled:
         notes.append(f"Episode: labelled negatives ≥ {EPISODE_RATIO}× the group's median full day and ≥ "
                      f"{EPISODE_MIN}. Quiet days with an alert: {totals['quiet_days_with_alert']} of "

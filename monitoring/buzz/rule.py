@@ -6,15 +6,20 @@ Used by (1) the single-machine monitor (:mod:`monitoring.buzz.monitor`), (2) the
 ``infra/buzz-rule.json`` that ``infra/alerts.bicep`` loads; a test fails if it drifts.
 
 The test. Negative tweets per group arrive in bursts and, at night, in single digits, with a
-strong daily cycle. So a window's count ``n`` is compared with the **same time of day** on the
-previous ``baseline_days`` days (``baseline_span`` neighbouring windows either side, so up to
-``baseline_days * (2 * baseline_span + 1)`` windows), whose mean ``m`` (at least
-``baseline_floor``) is the expected count. Its upper tail probability
-``p = P(X >= n)`` under a **negative binomial** with mean ``m`` and variance ``m + dispersion * m**2``
-is Poisson-like at low counts and tolerates bursts at high ones (the overdispersion of tweet
-counts). ``score = -log10(p)``. The rule fires when ``score >= min_score`` and
-``n >= min_negatives``; after an alert the group stays silent until ``cooldown`` has passed with
-no firing window (one alert per group per episode).
+strong daily cycle, and a real storm starts as a few hours of modest excess before its peak. So
+negatives are counted per ``bucket`` (1 hour, aligned on UTC midnight) and each hour's count ``n``
+is compared with the **same hour** on the previous ``baseline_days`` days (``baseline_span``
+neighbouring hours either side), whose mean ``m`` (at least ``baseline_floor``) is the expected
+count. A **CUSUM** (Page, 1954) adds up the evidence for a ``shift``-fold rise of the Poisson rate,
+hour after hour: ``S = max(0, S + n ln(shift) - (shift - 1) m)`` (the log-likelihood ratio of rate
+``shift·m`` against ``m``); ``score = S / ln 10``. The rule fires as soon as an hour closes with
+``score >= min_score`` and at least ``min_negatives`` negatives in the last ``window``; the sum
+restarts at zero after it fires, and the group stays silent until ``cooldown`` has passed with no
+firing hour (one alert per group per episode). A lone burst hour weighs little (30 negatives
+against 5 expected add 30 ln 2 - 5 ≈ 16 nats, under the 20.7 of ``min_score`` 9), while three
+or four hours at twice the usual level add up: the warning comes while a storm builds, not when
+its window closes. The alert describes the last ``window`` (3 hours) up to the hour that fired.
+The designs measured against it are in ``benchmarks/buzz_designs.py`` and the README.
 """
 
 from __future__ import annotations
@@ -30,7 +35,7 @@ from monitoring.env import ROOT
 from pyfunc.names import BAD_BUZZ_EVENT
 
 RULE_FILE = ROOT / "infra" / "buzz-rule.json"
-MAX_SCORE = 99.0  # -log10(p) is capped here (p underflows long before)
+MAX_SCORE = 99.0  # the score is capped here
 
 
 def _iso_duration(delta: timedelta) -> str:
@@ -44,88 +49,80 @@ def _kql_timespan(delta: timedelta) -> str:
     return f"{seconds // 3600}h" if seconds % 3600 == 0 else f"{seconds // 60}m"
 
 
-def negative_binomial_tail(n: int, mean: float, dispersion: float) -> float:
-    """``P(X >= n)`` for a negative binomial with this mean and variance ``mean + dispersion * mean**2``
-    (``dispersion`` 0: Poisson). Standard library only, exact summation of the smaller side."""
-    if n <= 0:
-        return 1.0
-    if mean <= 0:
-        return 0.0
-    if dispersion <= 0:  # Poisson
-        def log_pmf(k: int) -> float:
-            return k * math.log(mean) - mean - math.lgamma(k + 1)
-    else:
-        r = 1.0 / dispersion
-        log_q, log_1q = math.log(r / (r + mean)), math.log(mean / (r + mean))
-
-        def log_pmf(k: int) -> float:
-            return math.lgamma(k + r) - math.lgamma(r) - math.lgamma(k + 1) + r * log_q + k * log_1q
-    if n > mean:  # upper tail: terms fall from n on
-        total, k = 0.0, n
-        while True:
-            term = math.exp(log_pmf(k))
-            total += term
-            if term < total * 1e-16 or term == 0.0:
-                return min(1.0, total)
-            k += 1
-    return max(0.0, 1.0 - sum(math.exp(log_pmf(k)) for k in range(n)))
-
-
 @dataclass(frozen=True)
 class BuzzRule:
-    """A spike of negative tweets in one group's window against that group's own baseline."""
+    """Negative tweets of one group rising, hour after hour, against that group's own baseline."""
 
     name: str = "air-paradis-bad-buzz"
     event_name: str = BAD_BUZZ_EVENT
-    window: timedelta = timedelta(hours=3)  # tumbling windows aligned on UTC midnight
-    baseline_days: int = 3  # the same time of day on up to this many previous days...
-    baseline_span: int = 1  # ...with this many neighbouring windows either side
-    min_baseline_windows: int = 3  # fewer past windows (a new group): no decision yet
+    bucket: timedelta = timedelta(hours=1)  # counted and judged per hour, aligned on UTC midnight
+    window: timedelta = timedelta(hours=3)  # what an alert describes (and holds min_negatives of)
+    baseline_days: int = 3  # the same hour on up to this many previous days...
+    baseline_span: int = 1  # ...with this many neighbouring hours either side
+    min_baseline_windows: int = 3  # fewer past hours (a new group): no decision yet
     baseline_floor: float = 1.0  # expected count at least this (a quiet night is not zero)
-    test: str = "negative_binomial"
-    dispersion: float = 0.02  # variance = mean + dispersion * mean**2
-    min_score: float = 5.0  # -log10 of the tail probability: p <= 1e-5
-    min_negatives: int = 20  # and at least this many negative tweets in the window
-    cooldown: timedelta = timedelta(hours=12)  # silence after an alert until no window fired for this long
+    test: str = "poisson_cusum"
+    shift: float = 2.0  # the CUSUM looks for the rate doubling
+    min_score: float = 9.0  # log10 of the likelihood ratio summed by the CUSUM (20.7 nats)
+    min_negatives: int = 20  # and at least this many negative tweets in the last `window`
+    cooldown: timedelta = timedelta(hours=12)  # silence after an alert until no hour fired for this long
     evaluation_frequency: timedelta = timedelta(minutes=15)  # Azure: how often the query runs
     severity: int = 2
 
     def __post_init__(self):
-        if timedelta(days=1) % self.window:
-            raise ValueError(f"the window ({self.window}) must divide a day")
-        if self.test != "negative_binomial":
+        if timedelta(days=1) % self.bucket:
+            raise ValueError(f"the bucket ({self.bucket}) must divide a day")
+        if self.window % self.bucket or self.window < self.bucket:
+            raise ValueError(f"the window ({self.window}) must be a whole number of buckets ({self.bucket})")
+        if self.test != "poisson_cusum":
             raise ValueError(f"unknown test {self.test!r}")
+        if self.shift <= 1:
+            raise ValueError("the shift must be a rise (> 1)")
 
     @property
-    def windows_per_day(self) -> int:
-        return timedelta(days=1) // self.window
+    def buckets_per_day(self) -> int:
+        return timedelta(days=1) // self.bucket
+
+    @property
+    def window_buckets(self) -> int:
+        return self.window // self.bucket
 
     def baseline_offsets(self) -> list[int]:
-        """How many windows back each baseline window lies (same time of day, neighbours)."""
-        return sorted({d * self.windows_per_day + o for d in range(1, self.baseline_days + 1)
+        """How many buckets back each baseline bucket lies (same time of day, neighbours)."""
+        return sorted({d * self.buckets_per_day + o for d in range(1, self.baseline_days + 1)
                        for o in range(-self.baseline_span, self.baseline_span + 1)})
 
     @property
     def lookback(self) -> int:
-        """Windows of history a group needs: the farthest baseline window."""
-        return max(self.baseline_offsets())
+        """Buckets of history a group keeps: the farthest baseline bucket of the window's first bucket."""
+        return max(self.baseline_offsets()) + self.window_buckets - 1
+
+    def baseline_windows(self, window_start) -> list[list]:
+        """The starts of the buckets of each baseline window of the window starting at ``window_start``
+        (the same hours shifted as the baseline is): what an alert's terms are compared with."""
+        return [[window_start + (i - k) * self.bucket for i in range(self.window_buckets)]
+                for k in self.baseline_offsets()]
 
     def expected(self, past: list[int]) -> float:
         return max(sum(past) / len(past), self.baseline_floor)
 
-    def score(self, negatives: int, expected: float) -> float:
-        p = negative_binomial_tail(negatives, expected, self.dispersion)
-        return MAX_SCORE if p <= 0 else min(MAX_SCORE, -math.log10(p))
+    def update(self, evidence: float, negatives: int, expected: float) -> float:
+        """The CUSUM after one more bucket (in nats)."""
+        return max(0.0, evidence + negatives * math.log(self.shift) - (self.shift - 1) * expected)
 
-    def fires(self, negatives: int, score: float) -> bool:
-        return negatives >= self.min_negatives and score >= self.min_score
+    @staticmethod
+    def score(evidence: float) -> float:
+        return min(MAX_SCORE, evidence / math.log(10))
+
+    def fires(self, window_negatives: int, score: float) -> bool:
+        return window_negatives >= self.min_negatives and score >= self.min_score
 
     def describe(self) -> str:
         hours = self.window.total_seconds() / 3600
-        return (f"at least {self.min_negatives} negative tweets of one group in {hours:g} h with a negative-binomial "
-                f"tail probability <= 1e-{self.min_score:g} against the same hours of the previous "
-                f"{self.baseline_days} days (±{self.baseline_span} window); one alert per "
-                f"{self.cooldown.total_seconds() / 3600:g} h quiet episode")
+        return (f"negative tweets of one group per hour against the same hours of the previous "
+                f"{self.baseline_days} days (±{self.baseline_span} h): a CUSUM for a {self.shift:g}-fold rise "
+                f"fires at a likelihood ratio of 1e{self.min_score:g} with at least {self.min_negatives} negatives "
+                f"in the last {hours:g} h; one alert per {self.cooldown.total_seconds() / 3600:g} h quiet episode")
 
     def to_dict(self) -> dict:
         return {k: (v.total_seconds() if isinstance(v, timedelta) else v) for k, v in asdict(self).items()}
@@ -133,12 +130,12 @@ class BuzzRule:
     # --- Azure ---------------------------------------------------------------------------------
     def kql(self) -> str:
         """The scheduled query: the monitor's ``bad_buzz`` events, one row per group. The test
-        itself runs in the monitor (KQL has no negative-binomial tail); Azure notifies per group
-        with the rule's cool-down."""
+        itself runs in the monitor (a CUSUM is a running state, not a KQL aggregate); Azure notifies
+        per group with the rule's cool-down."""
         return "\n".join([
             "customEvents",
             f'| where name == "{self.event_name}"',
-            f"| where timestamp > ago({_kql_timespan(self.window)})",
+            f"| where timestamp > ago({_kql_timespan(self.bucket)})",
             "| extend group = tostring(customDimensions.group)",
             "| summarize alerts = count() by group",
         ])
@@ -154,7 +151,7 @@ class BuzzRule:
             "timeAggregation": "Total",
             "operator": "GreaterThanOrEqual",
             "threshold": 1,
-            "windowSize": _iso_duration(self.window),
+            "windowSize": _iso_duration(self.bucket),
             "evaluationFrequency": _iso_duration(self.evaluation_frequency),
             "muteActionsDuration": _iso_duration(self.cooldown),
             "severity": self.severity,

@@ -17,6 +17,7 @@ from airparadis import config
 from entrypoints import buzz
 from monitoring.buzz import monitor as buzz_monitor
 from monitoring.buzz import stream
+from monitoring.buzz.rule import RULE
 from monitoring.buzz.scoring import ApiScorer
 from monitoring.buzz.sinks import MailSink
 from monitoring.config import MonitoringSettings
@@ -59,9 +60,14 @@ def test_the_real_episodes_alert_and_ordinary_days_stay_quiet(in_process):
     assert not [a for a in in_process if a["window_start"][:10] in ("2015-02-18", "2015-02-19")]
     assert len(in_process) <= 6
     for a in in_process:
-        assert a["window_start"].endswith("Z") and a["negatives"] >= 20 and a["score"] >= 5
-        assert a["negatives"] > 2 * a["baseline"]
+        assert a["window_start"].endswith("Z") and a["negatives"] >= RULE.min_negatives
+        assert a["score"] >= RULE.min_score and a["negatives"] > 2 * a["baseline"]
         assert len(a["about"]["tweets"]) == 3 and a["about"]["summary"]
+    # early: United's storm is flagged in the early morning, hours before its peak (15:00 local, 23:00 UTC),
+    # Southwest's in the afternoon of the 21st, not at night
+    first = {g: min(a["window_end"] for a in in_process if a["group"] == g) for g in ("United", "Southwest")}
+    assert "2015-02-22T08:00:00Z" < first["United"] <= "2015-02-22T17:00:00Z"
+    assert first["Southwest"] <= "2015-02-22T00:00:00Z"
     delta = next(a for a in in_process if a["group"] == "Delta")
     assert "late flight" in [r["reason"] for r in delta["about"]["reasons"]]
 
