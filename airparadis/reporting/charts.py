@@ -43,7 +43,8 @@ TEXT = {
            "(model's count)", "alert": "bad-buzz alert", "day": "day (February 2015)"},
     "fr": {"deployed": "déployé", "accuracy": "tweets bien jugés (%)", "f1_negative":
            "tweets négatifs repérés : F1 (%)", "airline": "Tweets aériens, 21-24 févr. 2015",
-           "validation": "Sentiment140 validation", "test": "Sentiment140 test", "sts_test": "STS-Test (annoté à la main)",
+           "validation": "Sentiment140 validation", "test": "Sentiment140 test",
+           "sts_test": "STS-Test (annoté à la main)",
            "split_title": "Exactitude sur chaque jeu de test", "split_axis": "exactitude (%)",
            "size": "taille du modèle (Mo)", "latency": "temps pour un tweet (ms, médiane)",
            "throughput": "tweets par seconde, en lot", "cost_title": "Ce que coûte chaque modèle (plus bas = moins "
@@ -157,7 +158,6 @@ def cost(rows: list[dict], lang: str):
 
 
 def feedback(rows: list[dict], lang: str):
-    import numpy as np
 
     plt = _plt()
     deployed, t = deployed_key(rows), TEXT[lang]
