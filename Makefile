@@ -7,7 +7,7 @@ export MLFLOW_TRACKING_URI ?= sqlite:///$(CURDIR)/mlflow.db
 export PATH := $(BIN):$(PATH)
 export TF_CPP_MIN_LOG_LEVEL ?= 2
 
-.PHONY: help install demo train serve ui test test-fast lint clean report ui-app test-deps image
+.PHONY: help install demo train serve ui test test-fast lint clean report report-deps ui-app test-deps image
 
 help:  ## list the targets
 	@grep -hE '^[a-z-]+:.*## ' $(MAKEFILE_LIST) | awk -F':.*## ' '{printf "  make %-10s %s\n", $$1, $$2}'
@@ -43,7 +43,10 @@ test-deps:  ## system packages the tests need (Debian's Chromium for the browser
 	(test -x /usr/bin/chromium && command -v java >/dev/null) || (apt-get update && \
 		DEBIAN_FRONTEND=noninteractive apt-get install -y chromium default-jre-headless)
 
-report: install  ## compare the approaches, time the served production model, render docs/ from the figures
+report-deps:  ## system packages the documents need (Debian's Chromium prints the decks to PDF)
+	test -x /usr/bin/chromium || (apt-get update && DEBIAN_FRONTEND=noninteractive apt-get install -y chromium)
+
+report: install report-deps  ## compare the approaches, time the served model, render docs/ (decks PDF+PPTX, article)
 	$(BIN)/python -m entrypoints.report
 	$(BIN)/python -m benchmarks.serving_latency --model production
 	$(BIN)/python -m entrypoints.publish

@@ -1,11 +1,12 @@
-"""The documents in docs/, rendered from their templates and the measured figures only."""
+"""The documents in docs/, rendered from their templates and the measured figures only: the charts,
+the Markdown pages, the decks (HTML, PDF, PPTX) and the article's HTML."""
 
 from typing import Annotated
 
 import typer
 
 from airparadis import cli, config
-from airparadis.reporting import deep_note, publish, settings_table
+from airparadis.reporting import charts, deep_note, documents, publish, settings_table
 
 
 def main(
@@ -18,7 +19,11 @@ def main(
         for key, value in sorted(publish.figures().items()):
             print(f"${key} = {value}")
         return
+    for path in charts.draw(publish.COMPARISON, publish.BUZZ):
+        print(f"wrote {path.relative_to(config.ROOT)}")
     for path in publish.render():
+        print(f"wrote {path.relative_to(config.ROOT)}")
+    for path in documents.build():
         print(f"wrote {path.relative_to(config.ROOT)}")
     if settings_table.write():
         print("wrote the configuration table of README.md")

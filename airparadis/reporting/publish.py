@@ -7,7 +7,14 @@ files that the project's own commands wrote from real runs:
   giving ``<approach>_<measure>``, e.g. ``$transformer_sts_test_roc_auc``, plus ``_pct`` forms of
   the quality measures (``$simple_test_accuracy_pct`` -> ``78.3%``);
 - ``benchmarks/results/<name>.json``: ``<name>_<key>`` for each number, e.g.
-  ``$serving_latency_deep_p99_ms``.
+  ``$serving_latency_deep_p99_ms`` (nested keys and list items joined by ``_``);
+- ``docs/results/buzz_alerts.json`` (``python -m entrypoints.buzz --report``): ``buzz_alerts_<key>``, e.g.
+  ``$buzz_alerts_totals_episode_days_alerted`` or ``$buzz_alerts_alerts_0_about_summary``;
+- differences between two models, in points: ``gain_<a>_over_<b>_<split>_<measure>_pts`` (``+3.1``).
+
+Templates under ``docs/templates/`` are rendered to the same relative path under ``docs/``
+(``decks/*.md`` -> ``docs/decks/*.md``); :mod:`airparadis.reporting.documents` then builds the
+slides (HTML, PDF, PPTX) and the article's HTML from those rendered files.
 
 A template that names a figure no file holds fails the command and lists what is missing, so a
 document can never show a number that was not measured.
@@ -25,7 +32,8 @@ TEMPLATES = config.ROOT / "docs" / "templates"
 OUT = config.ROOT / "docs"
 COMPARISON = config.ROOT / "docs" / "results" / "comparison.json"
 BENCHMARKS = config.ROOT / "benchmarks" / "results"
-QUALITY_SUFFIXES = ("accuracy", "f1_negative", "roc_auc")
+BUZZ = config.ROOT / "docs" / "results" / "buzz_alerts.json"
+QUALITY_SUFFIXES = ("accuracy", "f1_negative", "roc_auc", "pr_auc")
 
 
 class FiguresMissing(LookupError):
@@ -36,56 +44,83 @@ class FiguresMissing(LookupError):
 
 
 def _fmt(value) -> str:
+    """Three decimals under 10 (trailing zeros dropped: 2.2, not 2.200), one under 1,000, none above."""
     if isinstance(value, float):
-        return f"{value:.3f}" if abs(value) < 10 else f"{value:.1f}" if abs(value) < 1000 else f"{value:,.0f}"
+        if abs(value) < 10:
+            return f"{value:.3f}".rstrip("0").rstrip(".")
+        return f"{value:.1f}" if abs(value) < 1000 else f"{value:,.0f}"
     return str(value)
 
 
-def figures(comparison: Path = COMPARISON, benchmarks: Path = BENCHMARKS) -> dict[str, str]:
+def figures(comparison: Path = COMPARISON, benchmarks: Path = BENCHMARKS, buzz: Path = BUZZ) -> dict[str, str]:
     """Every placeholder value the templates may use, as text."""
     values: dict[str, str] = {}
     if comparison.exists():
         report = json.loads(comparison.read_text(encoding="utf-8"))
         values.update({f"report_{k}": _fmt(v) for k, v in report["meta"].items() if v is not None})
-        for row in report["models"]:
+        rows = {row.get("key", row["approach"]): row for row in report["models"]}
+        for name, row in rows.items():
             for key, value in row.items():
-                values[f"{row.get('key', row['approach'])}_{key}"] = _fmt(value)
+                values[f"{name}_{key}"] = _fmt(value)
                 if key.endswith(QUALITY_SUFFIXES) and isinstance(value, float):
-                    values[f"{row.get('key', row['approach'])}_{key}_pct"] = f"{100 * value:.1f}%"
+                    values[f"{name}_{key}_pct"] = f"{100 * value:.1f}%"
+        values.update(gains(rows))
     for path in sorted(benchmarks.glob("*.json")) if benchmarks.exists() else []:
         for key, value in _flatten(json.loads(path.read_text(encoding="utf-8"))).items():
             values[f"{path.stem}_{key}"] = _fmt(value)
+    if buzz.exists():
+        values.update({f"buzz_alerts_{k}": _fmt(v) for k, v in _flatten(json.loads(buzz.read_text("utf-8"))).items()})
     return values
 
 
-def _flatten(obj, prefix: str = "") -> dict:
+def gains(rows: dict[str, dict]) -> dict[str, str]:
+    """``gain_<a>_over_<b>_<measure>_pts``: model a minus model b, in percentage points, signed."""
     out = {}
-    for key, value in obj.items() if isinstance(obj, dict) else []:
-        name = f"{prefix}{key}".replace("-", "_").replace(".", "_")
-        if isinstance(value, dict):
+    for a, row_a in rows.items():
+        for b, row_b in rows.items():
+            for key, value in row_a.items() if a != b else ():
+                if key.endswith(QUALITY_SUFFIXES) and isinstance(value, float) and isinstance(row_b.get(key), float):
+                    out[f"gain_{a}_over_{b}_{key}_pts"] = f"{100 * (value - row_b[key]):+.1f}"
+    return out
+
+
+def _flatten(obj, prefix: str = "") -> dict:
+    """Nested dicts and lists as one level: keys joined by ``_`` (``-``, ``.``, spaces become ``_``)."""
+    out = {}
+    items = obj.items() if isinstance(obj, dict) else enumerate(obj) if isinstance(obj, list) else ()
+    for key, value in items:
+        name = f"{prefix}{key}".replace("-", "_").replace(".", "_").replace(" ", "_")
+        if isinstance(value, (dict, list)):
             out.update(_flatten(value, name + "_"))
         elif isinstance(value, (int, float, str)) and not isinstance(value, bool):
             out[name] = value
     return out
 
 
+def placeholders(text: str) -> set[str]:
+    """The figure names a template uses."""
+    return {m.group("named") or m.group("braced") for m in string.Template.pattern.finditer(text)} - {None}
+
+
 def render(templates: Path = TEMPLATES, out_dir: Path = OUT, values: dict[str, str] | None = None) -> list[Path]:
-    """Render every ``*.md`` template; raise :class:`FiguresMissing` naming all missing figures."""
+    """Render every ``*.md`` template (subfolders too, to the same relative path in ``out_dir``);
+    raise :class:`FiguresMissing` naming all missing figures, before writing anything."""
     values = figures() if values is None else values
-    written, missing = [], {}
-    for template in sorted(templates.glob("*.md")):
-        text = template.read_text(encoding="utf-8")
-        names = {m.group("named") or m.group("braced") for m in string.Template.pattern.finditer(text)} - {None}
-        if absent := sorted(names - values.keys()):
-            missing[template.name] = absent
-            continue
-        header = (f"<!-- Generated by `python -m entrypoints.publish` from docs/templates/{template.name} and the "
-                  "measured figures (docs/results/, benchmarks/results/). Edit the template, not this file. -->\n")
-        target = out_dir / template.name
-        target.write_text(header + string.Template(text).substitute(values), encoding="utf-8")
-        written.append(target)
+    sources = sorted(templates.rglob("*.md"))
+    missing = {t.relative_to(templates).as_posix(): absent for t in sources
+               if (absent := sorted(placeholders(t.read_text(encoding="utf-8")) - values.keys()))}
     if missing:
         listed = "; ".join(f"{t}: {', '.join(n)}" for t, n in missing.items())
         raise FiguresMissing(f"figures not measured yet: {listed}. Run `python -m entrypoints.report` and the "
                              "benchmarks first.")
+    written = []
+    for template in sources:
+        name = template.relative_to(templates).as_posix()
+        header = (f"<!-- Generated by `python -m entrypoints.publish` from docs/templates/{name} and the "
+                  "measured figures (docs/results/, benchmarks/results/). Edit the template, not this file. -->\n")
+        target = out_dir / name
+        target.parent.mkdir(parents=True, exist_ok=True)
+        target.write_text(header + string.Template(template.read_text(encoding="utf-8")).substitute(values),
+                          encoding="utf-8")
+        written.append(target)
     return written
