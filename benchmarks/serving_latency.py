@@ -37,15 +37,17 @@ def main(argv: list[str] | None = None) -> int:
 
     tracking.setup()
     version = registry.resolve_version(args.model)
-    approach = MlflowClient().get_model_version(config.settings().model_name, str(version)).tags.get(config.APPROACH_TAG, "?")
+    name = config.settings().model_name
+    approach = MlflowClient().get_model_version(name, str(version)).tags.get(config.APPROACH_TAG, "?")
     tweets = itertools.cycle(data.load_splits("bundled").validation.text.tolist())
-    with mlflow_serve(f"models:/{config.settings().model_name}/{version}", config.settings().tracking_uri) as url, requests.Session() as http:
+    served = mlflow_serve(f"models:/{name}/{version}", config.settings().tracking_uri)
+    with served as url, requests.Session() as http:
         def post() -> None:
             http.post(f"{url}/invocations", json={"dataframe_records": [{"text": next(tweets)}]},
                       timeout=30).raise_for_status()
 
         figures = timed(post, args.requests, "single-tweet requests")
-    result = {"model": config.settings().model_name, "version": version, "approach": approach, "endpoint": "/invocations",
+    result = {"model": name, "version": version, "approach": approach, "endpoint": "/invocations",
               "payload": "one tweet per request, sequential, keep-alive",
               **{k: round(v, 3) if isinstance(v, float) else v for k, v in figures.items()},
               "machine": f"{platform.machine()}, {os.cpu_count()} cores",

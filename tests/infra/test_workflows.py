@@ -83,6 +83,19 @@ def test_ci_lints_and_runs_make_test_on_every_push_and_pull_request():
     assert re.fullmatch(r"python:3\.11-slim-\w+", test_job["container"])
 
 
+def test_ci_builds_the_serving_image_with_docker_and_smoke_tests_the_container():
+    """Item 1: the Docker build that cannot run here runs on GitHub's hosted runner (it has Docker)."""
+    job = load("ci.yml")["jobs"]["image"]
+    assert job["runs-on"] == "ubuntu-latest" and "container" not in job  # the runner's own Docker engine
+    scripts = [s.get("run", "") for s in job["steps"]]
+    order = [next(i for i, s in enumerate(scripts) if re.search(pattern, s)) for pattern in (
+        r"pip install -r requirements/simple\.txt", r"python -m entrypoints\.simple", r"python -m entrypoints\.image "
+        r".*--output build/image", r"docker build .*build/image", r"docker run .*127\.0\.0\.1:8080:8080",
+        r"python -m entrypoints\.smoke --url http://127\.0\.0\.1:8080")]
+    assert order == sorted(order)
+    assert not any(re.search(r"requirements/(train|dev)\.txt", s) for s in scripts)  # no tensorflow, no torch
+
+
 def test_cd_runs_only_after_ci_succeeds_on_main():
     cd = load("cd.yml")
     trigger = cd["on"]["workflow_run"]
