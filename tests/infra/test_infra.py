@@ -349,7 +349,7 @@ def test_deploy_script_creates_infra_identity_and_oidc_credential(tmp_path, main
     (credential,) = [c for c in calls if c[:4] == ["ad", "app", "federated-credential", "create"]]
     body = json.loads(credential[credential.index("--parameters") + 1])
     cd = yaml.safe_load((config.ROOT / ".github" / "workflows" / "cd.yml").read_text())
-    (job,) = cd["jobs"].values()
+    job = cd["jobs"]["deploy"]
     assert body["subject"] == f"repo:Acme/air:environment:{job['environment']['name']}"
     assert body["issuer"] == "https://token.actions.githubusercontent.com"
     assert body["audiences"] == ["api://AzureADTokenExchange"]
