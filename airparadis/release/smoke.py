@@ -6,7 +6,9 @@
    contract's output (``label`` negative / not_negative, ``negative_probability`` in [0, 1]) and
    the right labels;
 3. a request without ``Content-Type`` gets a 4xx JSON error without a stack trace (the hardened
-   API, not MLflow's bare server, is the one deployed).
+   API, not MLflow's bare server, is the one deployed);
+4. ``GET /version`` tells which model is served, and the prediction's ``X-Model-Version`` header
+   says the same version.
 
 Exit status 0 when all pass, 1 otherwise, with the reason on stderr.
 """
@@ -17,7 +19,7 @@ import time
 
 import requests
 
-from pyfunc.names import LABEL_NEGATIVE, LABEL_NOT_NEGATIVE, LABELS
+from pyfunc.names import LABEL_NEGATIVE, LABEL_NOT_NEGATIVE, LABELS, MODEL_VERSION_HEADER, VERSION_PATH
 
 NEGATIVE = "I hate this airline. Worst flight ever, they lost my bags and the staff was so rude"
 POSITIVE = "Thank you for the wonderful flight, the crew was amazing and lovely. Love it!"
@@ -44,9 +46,24 @@ def wait_for_ping(url: str, wait: float, pause: float = 5.0) -> float:
         time.sleep(pause)
 
 
-def check_prediction(url: str) -> list[dict]:
+def check_version(url: str) -> dict:
+    answer = requests.get(f"{url}{VERSION_PATH}", timeout=60)
+    if answer.status_code != 200:
+        raise SmokeFailure(f"{VERSION_PATH} answered HTTP {answer.status_code} (is the hardened API deployed?)")
+    try:
+        served = answer.json()
+        served["model_name"], served["model_version"]
+    except (ValueError, KeyError, TypeError):
+        raise SmokeFailure(f"{VERSION_PATH} does not say which model is served: {answer.text[:300]}") from None
+    return served
+
+
+def check_prediction(url: str, version: str | None = None) -> list[dict]:
     body = {"dataframe_records": [{"text": NEGATIVE}, {"text": POSITIVE}]}
     answer = requests.post(f"{url}/invocations", json=body, timeout=60)
+    if version is not None and answer.headers.get(MODEL_VERSION_HEADER) != version:
+        raise SmokeFailure(f"/invocations says model version {answer.headers.get(MODEL_VERSION_HEADER)!r}, "
+                           f"{VERSION_PATH} says {version!r}")
     if answer.status_code != 200:
         raise SmokeFailure(f"/invocations answered HTTP {answer.status_code}: {answer.text[:300]}")
     try:
@@ -81,5 +98,6 @@ def check_bad_request(url: str) -> dict:
 def run(url: str, wait: float = 600.0) -> dict:
     url = url.rstrip("/")
     ready = wait_for_ping(url, wait)
-    return {"url": url, "ping_seconds": round(ready, 1), "predictions": check_prediction(url),
-            "bad_request": check_bad_request(url)}
+    served = check_version(url)
+    return {"url": url, "ping_seconds": round(ready, 1), "served": served,
+            "predictions": check_prediction(url, served["model_version"]), "bad_request": check_bad_request(url)}
