@@ -43,9 +43,15 @@ tracking-server: install  ## the team's MLflow server: PostgreSQL store, proxied
 ui-app: install  ## the Gradio front-end on 127.0.0.1:7860 (API: AIRPARADIS_API_URL, default 127.0.0.1:5001)
 	$(BIN)/python -m ui.app
 
-test-deps:  ## system packages the tests need (Debian's Chromium, PostgreSQL for the tracking server), once
+AZ_CLI_DIR ?= /opt/azure-cli
+AZ_CLI_VERSION := 2.91.0
+
+test-deps:  ## what the tests need outside .venv: Debian's Chromium and PostgreSQL, the Azure CLI (its own venv), once
 	test -x /usr/bin/chromium && ls /usr/lib/postgresql/*/bin/initdb >/dev/null 2>&1 || \
 	  (apt-get update && DEBIAN_FRONTEND=noninteractive apt-get install -y chromium postgresql)
+	$(AZ_CLI_DIR)/bin/az version --output none 2>/dev/null && \
+	  $(AZ_CLI_DIR)/bin/python -m pip show azure-cli 2>/dev/null | grep -qx 'Version: $(AZ_CLI_VERSION)' || \
+	  ($(PY) -m venv $(AZ_CLI_DIR) && $(AZ_CLI_DIR)/bin/python -m pip install -q azure-cli==$(AZ_CLI_VERSION))
 
 report: install  ## compare the approaches, time the served production model, render docs/ from the figures
 	$(BIN)/python -m entrypoints.report
