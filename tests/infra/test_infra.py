@@ -176,7 +176,10 @@ def test_web_app_runs_the_container_on_8080_without_always_on(main):
     union = settings["config"]["properties"]["function"]
     assert union["type"] == "union"
     current, ours, registry = union["parameters"].values()
-    assert ours["WEBSITES_PORT"] == "8080" and ours["WEB_CONCURRENCY"] == "1"
+    assert ours["WEBSITES_PORT"] == "8080"
+    workers = {"function": {"type": "string", "parameters": {"value_to_convert": "serverWorkers"}}}
+    assert ours["WEB_CONCURRENCY"] == workers
+    assert main["parameters"]["serverWorkers"]["default"] == 1  # item 10: a setting, 1 on F1
     assert ours["APPLICATIONINSIGHTS_CONNECTION_STRING"] == accessor(insights_symbol, "properties", "ConnectionString")
     assert set(registry["operator"]["operands"]["false_value"]) == {"DOCKER_REGISTRY_SERVER_USERNAME",
                                                                     "DOCKER_REGISTRY_SERVER_PASSWORD"}
