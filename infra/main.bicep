@@ -45,19 +45,15 @@ param alertPhone string
 @description('Country calling code of alertPhone.')
 param alertPhoneCountryCode string = '33'
 
+@description('The Web App exists already (infra/deploy.sh sets it): its current app settings are kept and ours merged over them, so a second run does not delete the registry credentials or settings added by hand.')
+param appExists bool = false
+
+@description('uvicorn workers of the API, each holding the model (WEB_CONCURRENCY): 1 on F1 (1 GB, shared cores), more on a plan with cores and memory to spare.')
+@minValue(1)
+param serverWorkers int = 1
+
 @description('Daily ingestion cap of the Log Analytics workspace in GB (the free allowance is 5 GB a month).')
 param dailyQuotaGb string = '0.15'
-
-var registrySettings = empty(registryUsername) ? [] : [
-  {
-    name: 'DOCKER_REGISTRY_SERVER_USERNAME'
-    value: registryUsername
-  }
-  {
-    name: 'DOCKER_REGISTRY_SERVER_PASSWORD'
-    value: registryPassword
-  }
-]
 
 resource workspace 'Microsoft.OperationalInsights/workspaces@2023-09-01' = {
   name: '${namePrefix}-logs'
@@ -111,42 +107,29 @@ resource site 'Microsoft.Web/sites@2023-12-01' = {
       ftpsState: 'Disabled'
       minTlsVersion: '1.2'
       http20Enabled: true
-      appSettings: concat([
-        {
-          name: 'WEBSITES_PORT' // the image's API listens on 8080
-          value: '8080'
-        }
-        {
-          name: 'WEBSITES_CONTAINER_START_TIME_LIMIT' // a cold start pulls and loads the model
-          value: '600'
-        }
-        {
-          name: 'WEBSITES_ENABLE_APP_SERVICE_STORAGE'
-          value: 'false'
-        }
-        {
-          name: 'WEB_CONCURRENCY' // one uvicorn worker: 1 GB of memory
-          value: '1'
-        }
-        {
-          name: 'DOCKER_REGISTRY_SERVER_URL'
-          value: registryUrl
-        }
-        {
-          name: 'APPLICATIONINSIGHTS_CONNECTION_STRING'
-          value: appInsights.properties.ConnectionString
-        }
-        {
-          name: 'AIRPARADIS_API_KEYS' // every request but /ping, /health, /version needs one; limits per client
-          value: apiKeys
-        }
-        {
-          name: 'AIRPARADIS_CLIENT_IP_HEADER' // App Service's front end appends the client's address to it
-          value: 'X-Forwarded-For'
-        }
-      ], registrySettings)
     }
   }
+}
+
+// The app settings as one object merged over the current ones: Azure replaces a site's whole list
+// of settings on each deployment, so listing ours alone (as siteConfig.appSettings did) deleted the
+// DOCKER_REGISTRY_SERVER_* credentials of a private image on the second run.
+resource appSettings 'Microsoft.Web/sites/config@2023-12-01' = {
+  parent: site
+  name: 'appsettings'
+  properties: union(appExists ? list(resourceId('Microsoft.Web/sites/config', webAppName, 'appsettings'), '2023-12-01').properties : {}, {
+    WEBSITES_PORT: '8080' // the image's API listens on 8080
+    WEBSITES_CONTAINER_START_TIME_LIMIT: '600' // a cold start pulls and loads the model
+    WEBSITES_ENABLE_APP_SERVICE_STORAGE: 'false'
+    WEB_CONCURRENCY: string(serverWorkers) // uvicorn's own variable; 1 on F1: 1 GB of memory
+    DOCKER_REGISTRY_SERVER_URL: registryUrl
+    APPLICATIONINSIGHTS_CONNECTION_STRING: appInsights.properties.ConnectionString
+    AIRPARADIS_API_KEYS: apiKeys // every request but /ping, /health, /version needs one; limits per client
+    AIRPARADIS_CLIENT_IP_HEADER: 'X-Forwarded-For' // App Service's front end appends the client's address to it
+  }, empty(registryUsername) ? {} : {
+    DOCKER_REGISTRY_SERVER_USERNAME: registryUsername
+    DOCKER_REGISTRY_SERVER_PASSWORD: registryPassword
+  })
 }
 
 module alerts 'alerts.bicep' = {

@@ -25,11 +25,6 @@ def _iso_duration(delta: timedelta) -> str:
     return f"PT{minutes}M" if not seconds else f"PT{minutes}M{seconds}S"
 
 
-def _kql_timespan(delta: timedelta) -> str:
-    seconds = int(delta.total_seconds())
-    return f"{seconds // 60}m" if seconds % 60 == 0 else f"{seconds}s"
-
-
 @dataclass(frozen=True)
 class AlertRule:
     """Fire when at least ``threshold`` reports named ``event_name`` fall within ``window``;
@@ -43,11 +38,14 @@ class AlertRule:
     severity: int = 2
 
     def kql(self) -> str:
-        """The Log Analytics query of the scheduled-query rule (Application Insights ``customEvents``)."""
+        """The Log Analytics query of the scheduled-query rule (Application Insights ``customEvents``).
+
+        No time filter: Azure runs the query over the rule's own window (``windowSize``), the single
+        truth. A ``timestamp > ago(...)`` here was computed at run time, so a late re-run of an
+        evaluation cut reports off the start of its window."""
         return "\n".join([
             "customEvents",
             f'| where name == "{self.event_name}"',
-            f"| where timestamp > ago({_kql_timespan(self.window)})",
             "| summarize reports = count()",
         ])
 

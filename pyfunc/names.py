@@ -23,6 +23,12 @@ MAX_TEXT_CHARS = 5_000  # one text, once stripped: 1 to this many characters
 MAX_BATCH_ROWS = 10_000  # rows in one request
 # A full batch of MAX_BATCH_ROWS tweets of 280 characters is about 3.2 MB of JSON, so it fits.
 MAX_BODY_BYTES = 5 * 1024 * 1024
+# Which model answered: every answer of the hardened API carries these headers, and GET VERSION_PATH
+# gives the served model's metadata (name, version, run, approach) as JSON.
+MODEL_NAME_HEADER = "X-Model-Name"
+MODEL_VERSION_HEADER = "X-Model-Version"
+VERSION_PATH = "/version"
+UNREGISTERED = "unregistered"  # the version told for a model served from a path, not from the registry
 
 # --- events ---------------------------------------------------------------------------------
 MISPREDICTION_EVENT = "misprediction"  # the custom event / report name shared with the alert rule

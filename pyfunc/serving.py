@@ -19,7 +19,12 @@ front of it:
 * error bodies from MLflow: the ``stack_trace`` field (CSV/Parquet parse errors carry one, with
   the server's file paths), the echoed input (``Failed to predict data '<whole input>'``) and
   the 2.0 protocol notice are removed, file paths are redacted and the message is bounded;
-  any 5xx becomes a generic JSON 500 (the detail goes to the server log only).
+  any 5xx becomes a generic JSON 500 (the detail goes to the server log only);
+* nothing said which model answered (once the ``production`` alias moves, a report would name the
+  wrong one; MLflow's ``GET /version`` gives MLflow's version only): here every answer carries
+  ``X-Model-Name`` / ``X-Model-Version`` and ``GET /version`` gives the served model's metadata
+  (registered name and version from MLflow's ``registered_model_meta``, run, logged model id,
+  approach) and MLflow's version.
 
 The limits live in :mod:`pyfunc.names`. The layer travels inside every logged model (``pyfunc/``
 is its code), so the container runs the same code as the model: ``uvicorn --factory
@@ -40,7 +45,15 @@ import sys
 import zlib
 
 from pyfunc.contract import MAX_ERROR_MESSAGE_CHARS
-from pyfunc.names import MAX_BATCH_ROWS, MAX_BODY_BYTES, TEXT_COLUMN
+from pyfunc.names import (
+    MAX_BATCH_ROWS,
+    MAX_BODY_BYTES,
+    MODEL_NAME_HEADER,
+    MODEL_VERSION_HEADER,
+    TEXT_COLUMN,
+    UNREGISTERED,
+    VERSION_PATH,
+)
 
 MODEL_PATH_ENV = "__pyfunc_model_path__"  # mlflow.pyfunc.scoring_server._SERVER_MODEL_PATH
 ACCEPTED_TYPES = ("application/json", "text/csv")
@@ -202,15 +215,53 @@ def _header(scope, name: bytes) -> str | None:
     return None
 
 
-class HardenedApp:
-    """ASGI middleware in front of MLflow's scoring app; only ``POST /invocations`` is touched."""
+def served_model(model_path: str, model=None) -> dict:
+    """What ``GET /version`` answers: the model's registered name and version (MLflow writes them in
+    ``registered_model_meta`` when it downloads a ``models:/`` URI; ``unregistered`` otherwise),
+    its run, logged model id and approach (from ``MLmodel``)."""
+    info = {"model_name": UNREGISTERED, "model_version": UNREGISTERED}
+    meta = os.path.join(model_path, "registered_model_meta")
+    if os.path.isfile(meta):
+        import yaml
 
-    def __init__(self, app, max_body_bytes: int = MAX_BODY_BYTES, max_batch_rows: int = MAX_BATCH_ROWS):
+        with open(meta) as f:
+            registered = yaml.safe_load(f) or {}
+        info = {"model_name": str(registered.get("model_name", UNREGISTERED)),
+                "model_version": str(registered.get("model_version", UNREGISTERED))}
+    metadata = getattr(model, "metadata", None)
+    config = ((getattr(metadata, "flavors", None) or {}).get("python_function") or {}).get("config") or {}
+    from mlflow.version import VERSION
+
+    return {**info, "run_id": getattr(metadata, "run_id", None), "model_id": getattr(metadata, "model_id", None),
+            "approach": config.get("approach"), "mlflow_version": VERSION}
+
+
+class HardenedApp:
+    """ASGI middleware in front of MLflow's scoring app: ``POST /invocations`` is checked, every
+    answer says which model gave it, ``GET /version`` tells the served model's metadata."""
+
+    def __init__(self, app, max_body_bytes: int = MAX_BODY_BYTES, max_batch_rows: int = MAX_BATCH_ROWS,
+                 model_info: dict | None = None):
         self.app = app
         self.max_body_bytes = max_body_bytes
         self.max_batch_rows = max_batch_rows
+        self.model_info = model_info or {"model_name": UNREGISTERED, "model_version": UNREGISTERED}
+        self._stamp = [(MODEL_NAME_HEADER.lower().encode(), str(self.model_info["model_name"]).encode()),
+                       (MODEL_VERSION_HEADER.lower().encode(), str(self.model_info["model_version"]).encode())]
+
+    def _stamped(self, send):
+        """``send`` that adds the model headers to the response start."""
+        async def stamped(message):
+            if message["type"] == "http.response.start":
+                message = {**message, "headers": [*message.get("headers", []), *self._stamp]}
+            await send(message)
+        return stamped
 
     async def __call__(self, scope, receive, send):
+        if scope["type"] == "http":
+            send = self._stamped(send)
+            if scope["path"].rstrip("/") == VERSION_PATH and scope["method"] in ("GET", "HEAD"):
+                return await _respond(send, 200, json.dumps(self.model_info).encode())
         if scope["type"] != "http" or scope["path"].rstrip("/") != "/invocations" or scope["method"] != "POST":
             return await self.app(scope, receive, send)
         try:
@@ -315,8 +366,14 @@ def create_app(model_uri: str | None = None):
 
     from pyfunc.access import protect  # API keys and per-client limits around this layer (pyfunc/access.py)
 
-    model = scoring_server.load_model_with_mlflow_config(model_uri or os.environ[MODEL_PATH_ENV])
-    return protect(scoring_server.init(model), HardenedApp)
+    uri = model_uri or os.environ[MODEL_PATH_ENV]
+    if not os.path.isdir(uri):  # models:/, runs:/...: a local copy, with MLflow's registered_model_meta
+        import mlflow.artifacts
+
+        uri = mlflow.artifacts.download_artifacts(artifact_uri=uri)
+    model = scoring_server.load_model_with_mlflow_config(uri)
+    info = served_model(uri, model)
+    return protect(scoring_server.init(model), lambda app: HardenedApp(app, model_info=info))
 
 
 def command(host: str, port: int, workers: int | None = None) -> list[str]:

@@ -89,8 +89,14 @@ class Handlers:
         p = prediction.negative_probability
         shown = "Negative" if prediction.label == LABEL_NEGATIVE else "Not negative"
         markdown = (f"### {shown}\nProbability that the tweet is negative: **{p:.1%}**  \n"
-                    f"Model: {self.cfg.model_label}")
+                    f"Model: {self.answered_by(prediction)}")
         return {LABEL_NEGATIVE: p, LABEL_NOT_NEGATIVE: 1.0 - p}, markdown, asdict(prediction), _button(True)
+
+    def answered_by(self, prediction: Prediction) -> str:
+        """The model that gave ``prediction`` as the API told it; the configured one when it did not."""
+        if prediction.model_version:
+            return f"{prediction.model_name or self.cfg.model_name} (version {prediction.model_version})"
+        return self.cfg.model_label
 
     def report_wrong(self, state: dict | None):
         """-> (message, report button update). The button is disabled once the prediction is reported."""
@@ -103,7 +109,8 @@ class Handlers:
             report = MispredictionReport(
                 text=state["text"], predicted_label=state["label"],
                 negative_probability=state["negative_probability"],
-                model_name=self.cfg.model_name, model_version=self.cfg.model_version, source="ui",
+                model_name=state.get("model_name") or self.cfg.model_name,
+                model_version=state.get("model_version") or self.cfg.model_version, source="ui",
             )
             filed = monitoring.report(report)
         except InvalidReport as e:
@@ -137,7 +144,8 @@ class Handlers:
         rows = [[p.text, p.label, round(p.negative_probability, 4)] for p in predictions]
         path = write_csv(rows)
         negatives = sum(p.label == LABEL_NEGATIVE for p in predictions)
-        return rows, str(path), f"{len(rows)} tweets, {negatives} negative. Model: {self.cfg.model_label}"
+        model = self.answered_by(predictions[-1])
+        return rows, str(path), f"{len(rows)} tweets, {negatives} negative. Model: {model}"
 
 
 def _button(enabled: bool):

@@ -10,7 +10,14 @@ from dataclasses import dataclass
 
 import requests
 
-from pyfunc.names import LABEL_COLUMN, LABELS, PROBABILITY_COLUMN, TEXT_COLUMN
+from pyfunc.names import (
+    LABEL_COLUMN,
+    LABELS,
+    MODEL_NAME_HEADER,
+    MODEL_VERSION_HEADER,
+    PROBABILITY_COLUMN,
+    TEXT_COLUMN,
+)
 
 
 class ApiError(RuntimeError):
@@ -22,6 +29,9 @@ class Prediction:
     text: str
     label: str
     negative_probability: float
+    # which model answered, as the API tells it (X-Model-Name / X-Model-Version); None when it does not
+    model_name: str | None = None
+    model_version: str | None = None
 
 
 class PredictionClient:
@@ -79,9 +89,10 @@ def _server_message(response: requests.Response) -> str:
 
 
 def _parse(texts: list[str], response: requests.Response) -> list[Prediction]:
+    name, version = response.headers.get(MODEL_NAME_HEADER), response.headers.get(MODEL_VERSION_HEADER)
     try:
         rows = response.json()["predictions"]
-        predictions = [Prediction(t, str(r[LABEL_COLUMN]), float(r[PROBABILITY_COLUMN]))
+        predictions = [Prediction(t, str(r[LABEL_COLUMN]), float(r[PROBABILITY_COLUMN]), name, version)
                        for t, r in zip(texts, rows, strict=True)]
     except (ValueError, KeyError, TypeError) as e:
         raise ApiError(f"The API's answer is not a sentiment prediction ({type(e).__name__}: {e}).") from None

@@ -26,8 +26,10 @@ class UiSettings(BaseSettings):
     api_url: str = Field(f"http://{LOCAL_HOST}:{API_PORT}",
                          description="base URL of the prediction API (/invocations, /ping)")
     api_timeout: float = Field(10.0, gt=0, description="seconds to wait for the API")
-    model_name: str = Field(MODEL_NAME, description="model name shown and put in reports")
-    model_version: str = Field(PRODUCTION_ALIAS, description="model version (or alias) shown and put in reports")
+    model_name: str = Field(MODEL_NAME, description="model name shown and put in reports when the API does not "
+                                                    "tell it")
+    model_version: str = Field(PRODUCTION_ALIAS, description="model version (or alias) shown and put in reports "
+                                                             "when the API does not tell which one answered")
     host: str = Field(LOCAL_HOST, validation_alias="AIRPARADIS_UI_HOST", description="address the app listens on")
     port: int = Field(UI_PORT, ge=1, le=65535, validation_alias="AIRPARADIS_UI_PORT",
                       description="port the app listens on")

@@ -7,6 +7,10 @@ engine needed), hardened for the free Azure App Service plan, and check what it 
 * runs the hardened API (``pyfunc/serving.py``, shipped in the model's own code) instead of
   MLflow's nginx + uvicorn pair, on port 8080 (``WEBSITES_PORT``), one worker (``WEB_CONCURRENCY``);
 * drops the nginx install (not used; the body size limit is the API's own);
+* installs the model's pinned ``requirements.txt`` with pip instead of MLflow's
+  ``_install_pyfunc_deps`` step, whose import chain (``mlflow.pyfunc`` -> ``import numpy``) needs
+  numpy and pandas before they are installed (with ``mlflow-skinny`` the build failed there) and
+  which adds ``gunicorn[gevent]``, unused by the hardened API;
 * installs ``mlflow-skinny`` instead of the full ``mlflow`` (same version: the scoring server and
   pyfunc loading are in it; the tracking server's pyarrow, scipy, matplotlib, sqlalchemy, flask...
   are not needed to serve), unless ``--full-mlflow``;
@@ -46,6 +50,8 @@ RUNTIME_ENV = [
     f"EXPOSE {PORT}",
 ]
 IMAGE_NAME = MODEL_NAME  # docker image name
+MODEL_DIR = "/opt/ml/model"  # where MLflow's Dockerfile copies the model
+INSTALL_MODEL_REQUIREMENTS = f"RUN pip install --no-cache-dir -r {MODEL_DIR}/requirements.txt"
 DEFAULT_OUTPUT = config.ROOT / "build" / "image"
 
 
@@ -85,14 +91,17 @@ def harden_dockerfile(text: str, slim: bool = True) -> str:
     for line in text.splitlines():
         if "apt-get install" in line and "nginx" in line:
             continue
+        if "_install_pyfunc_deps" in line:
+            line = INSTALL_MODEL_REQUIREMENTS
         if slim and re.fullmatch(r"RUN pip install mlflow==[\w.]+", line.strip()):
             line = line.replace("pip install mlflow==", "pip install mlflow-skinny==")
         if line.startswith("ENTRYPOINT"):
             lines += ["# The hardened API (pyfunc/serving.py) in front of MLflow's scoring server", *RUNTIME_ENV]
             line = ENTRYPOINT
         lines.append(line)
-    if ENTRYPOINT not in lines:
-        raise ImageError("the generated Dockerfile has no ENTRYPOINT to replace; MLflow's format changed")
+    if ENTRYPOINT not in lines or INSTALL_MODEL_REQUIREMENTS not in lines:
+        raise ImageError("the generated Dockerfile has no ENTRYPOINT or no _install_pyfunc_deps step to replace; "
+                         "MLflow's format changed")
     return "\n".join(lines) + "\n"
 
 

@@ -159,7 +159,8 @@ def launch(model: str, host: str, port: int, ui: bool = True, ui_port: int = UI_
         else:
             from pyfunc import serving
 
-            procs.append(spawn(serving.command(host, port), serving.environment(model, env)))
+            workers = config.settings().serve_workers
+            procs.append(spawn(serving.command(host, port, workers), serving.environment(model, env)))
         wait_ready(url, procs[0], timeout)
         print(f"\nThe prediction API answers on {url}/invocations. Try:\n\n  {curl_example(url)}\n", flush=True)
         if ui:

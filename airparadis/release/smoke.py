@@ -8,7 +8,9 @@
 3. a request without ``Content-Type`` gets a 4xx JSON error without a stack trace (the hardened
    API, not MLflow's bare server, is the one deployed);
 4. with an API key (``AIRPARADIS_API_KEY``), 2. and 3. send it, and a valid request without it must
-   get a JSON 401 that never echoes the key: the deployed API is not open to anyone.
+   get a JSON 401 that never echoes the key: the deployed API is not open to anyone;
+5. ``GET /version`` tells which model is served, and the prediction's ``X-Model-Version`` header
+   says the same version.
 
 Exit status 0 when all pass, 1 otherwise, with the reason on stderr.
 """
@@ -19,7 +21,7 @@ import time
 
 import requests
 
-from pyfunc.names import LABEL_NEGATIVE, LABEL_NOT_NEGATIVE, LABELS
+from pyfunc.names import LABEL_NEGATIVE, LABEL_NOT_NEGATIVE, LABELS, MODEL_VERSION_HEADER, VERSION_PATH
 
 NEGATIVE = "I hate this airline. Worst flight ever, they lost my bags and the staff was so rude"
 POSITIVE = "Thank you for the wonderful flight, the crew was amazing and lovely. Love it!"
@@ -53,12 +55,27 @@ def key_headers(api_key: str | None) -> dict[str, str]:
     return {"Authorization": f"Bearer {api_key}"} if api_key else {}
 
 
-def check_prediction(url: str, api_key: str | None = None) -> list[dict]:
+def check_version(url: str) -> dict:
+    answer = requests.get(f"{url}{VERSION_PATH}", timeout=60)
+    if answer.status_code != 200:
+        raise SmokeFailure(f"{VERSION_PATH} answered HTTP {answer.status_code} (is the hardened API deployed?)")
+    try:
+        served = answer.json()
+        served["model_name"], served["model_version"]
+    except (ValueError, KeyError, TypeError):
+        raise SmokeFailure(f"{VERSION_PATH} does not say which model is served: {answer.text[:300]}") from None
+    return served
+
+
+def check_prediction(url: str, api_key: str | None = None, version: str | None = None) -> list[dict]:
     answer = requests.post(f"{url}/invocations", json=BODY, headers=key_headers(api_key), timeout=60)
     if answer.status_code == 401:
         raise SmokeFailure("/invocations answered HTTP 401: the API needs a key; set AIRPARADIS_API_KEY "
                            "(CD: the secret AIRPARADIS_API_KEY)" if not api_key else
                            "/invocations answered HTTP 401 to the key sent: it is not one of the API's keys")
+    if version is not None and answer.headers.get(MODEL_VERSION_HEADER) != version:
+        raise SmokeFailure(f"/invocations says model version {answer.headers.get(MODEL_VERSION_HEADER)!r}, "
+                           f"{VERSION_PATH} says {version!r}")
     if answer.status_code != 200:
         raise SmokeFailure(f"/invocations answered HTTP {answer.status_code}: {answer.text[:300]}")
     try:
@@ -111,5 +128,7 @@ def run(url: str, wait: float = 600.0, api_key: str | None = None) -> dict:
     url = url.rstrip("/")
     ready = wait_for_ping(url, wait)
     refused = {"refused_without_key": check_refused_without_key(url, api_key)} if api_key else {}
-    return {"url": url, "ping_seconds": round(ready, 1), **refused, "predictions": check_prediction(url, api_key),
+    served = check_version(url)
+    return {"url": url, "ping_seconds": round(ready, 1), "served": served, **refused,
+            "predictions": check_prediction(url, api_key, served["model_version"]),
             "bad_request": check_bad_request(url, api_key)}

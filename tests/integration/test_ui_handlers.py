@@ -40,6 +40,27 @@ def test_predict_and_report(handlers, local_monitoring):
     assert (stored.text, stored.predicted_label, stored.model_version) == (state["text"], state["label"], "9")
 
 
+def test_report_names_the_version_that_answered_not_the_configured_alias(simple_version, tracking_uri,
+                                                                        local_monitoring):
+    """Item 7: the front-end is configured with `production` (its default), the API answers with
+    the registered version behind the alias it serves; the report records that version."""
+    from mlflow.tracking import MlflowClient
+
+    from airparadis import config
+    from tests.servers import hardened_serve
+
+    name = config.settings().model_name
+    MlflowClient().set_registered_model_alias(name, "ui-answered-by", str(simple_version))
+    with hardened_serve(f"models:/{name}@ui-answered-by", tracking_uri) as url:
+        handlers = Handlers(UiSettings(api_url=url), monitoring=local_monitoring)
+        assert handlers.cfg.model_version == "production"
+        _, markdown, state, _ = handlers.predict("the flight was cancelled and nobody helped")
+        message, _ = handlers.report_wrong(state)
+    assert f"version {simple_version}" in markdown and message.startswith("**Done.**")
+    (stored,) = local_monitoring.store.reports()
+    assert (stored.model_name, stored.model_version) == (name, str(simple_version))
+
+
 def test_bad_input_gets_a_sentence(handlers):
     assert handlers.predict("   ")[1] == "Type a tweet first."
     assert f"at most {MAX_TEXT_CHARS}" in handlers.predict("x" * (MAX_TEXT_CHARS + 1))[1]

@@ -17,7 +17,6 @@ from pyfunc.names import MISPREDICTION_EVENT
 BICEP = ROOT / "infra" / "alerts.bicep"
 EXPECTED_KQL = """customEvents
 | where name == "misprediction"
-| where timestamp > ago(5m)
 | summarize reports = count()"""
 
 
@@ -29,9 +28,18 @@ def test_rule_is_three_reports_in_five_minutes():
 
 def test_kql_follows_the_rule_data():
     other = AlertRule(event_name="other_event", threshold=7, window=timedelta(minutes=15))
-    assert 'where name == "other_event"' in other.kql() and "ago(15m)" in other.kql()
+    assert 'where name == "other_event"' in other.kql()
     infra = other.to_infra()
     assert (infra["threshold"], infra["windowSize"], infra["muteActionsDuration"]) == (7, "PT15M", "PT15M")
+
+
+def test_the_rule_window_is_the_only_time_filter():
+    """Item 8: the window is the rule's windowSize alone; the query filters no time of its own, so
+    a late evaluation still counts every report of its window."""
+    for rule in (RULE, AlertRule(window=timedelta(minutes=15))):
+        assert not re.search(r"timestamp|ago\(|now\(|between", rule.kql())
+        assert rule.to_infra()["windowSize"] == f"PT{int(rule.window.total_seconds() // 60)}M"
+    assert not re.search(r"timestamp|ago\(", json.loads(RULE_FILE.read_text())["query"])
 
 
 def test_generated_file_matches_the_rule():
