@@ -1,11 +1,13 @@
 """The promotion gate: move the ``production`` alias to a candidate version, or say why not.
 
 The gate, stated once in :mod:`airparadis.config`:
-1. quality: the candidate's ``PROMOTION_METRIC`` on the validation set beats the production
-   version's by at least ``margin``, both on the SAME validation tweets; and on the airline judge
-   slice (the product's own domain) it loses at most ``AIRLINE_MARGIN``, even when it wins on
-   validation (a loss is a negative change, which MLflow's ``MetricThreshold`` cannot state, so
-   this guard is compared here). MLflow's own
+1. quality, on the SAME tweets for both versions: the candidate's ``PROMOTION_METRIC`` beats the
+   production version's by at least ``margin`` on the Sentiment140 validation set or on the
+   airline judge slice (the product's own domain), and loses more than ``TOLERATED_LOSS`` on
+   neither: a candidate that wins on Sentiment140 but loses the airline tweets is refused. The
+   "beats" comparisons are MLflow's ``mlflow.validate_evaluation_results`` (a ``MetricThreshold``);
+   a tolerated loss is a negative change, which ``MetricThreshold`` cannot state, so it is compared
+   here. MLflow's own
    ``mlflow.validate_evaluation_results`` (a ``MetricThreshold`` with ``min_absolute_change``)
    makes this comparison. A version whose training run already scored these very tweets (same
    dataset digest) is not scored again: its logged ``validation_*`` metrics are read back;
@@ -112,47 +114,49 @@ class Decision:
     production: Assessment | None
 
 
-def quality_problem(candidate: Assessment, production: Assessment, margin: float, metric: str) -> str | None:
-    """``None`` when MLflow's validation passes: the candidate beats production by ``margin``."""
+def beats(candidate: dict[str, float], production: dict[str, float], margin: float, metric: str) -> bool:
+    """MLflow's own validation: the candidate beats production on ``metric`` by at least ``margin``."""
     if margin <= 0:  # MLflow's MetricThreshold takes positive changes only: a tolerated loss is compared here
-        return None if candidate.metrics[metric] - production.metrics[metric] >= margin else "does not beat"
+        return candidate[metric] - production[metric] >= margin
     thresholds = {metric: MetricThreshold(min_absolute_change=margin, greater_is_better=True)}
     try:
-        mlflow.validate_evaluation_results(thresholds, EvaluationResult(candidate.metrics, {}),
-                                           EvaluationResult(production.metrics, {}))
+        mlflow.validate_evaluation_results(thresholds, EvaluationResult(candidate, {}),
+                                           EvaluationResult(production, {}))
     except ModelValidationFailedException:
-        return "does not beat"
-    return None
+        return False
+    return True
 
 
-def airline_problem(candidate: Assessment, production: Assessment, margin: float, metric: str) -> str:
-    """The domain guard: the line to print, and whether the candidate loses more than ``margin``."""
-    gain = candidate.airline[metric] - production.airline[metric]
-    verdict = "loses more than" if gain < -margin else "stays within"
-    return (f"airline judge {metric} {candidate.airline[metric]:.4f} vs production v{production.version} "
-            f"{production.airline[metric]:.4f} ({gain:+.4f}; {verdict} the margin {margin})")
+def judge(name: str, candidate: dict[str, float], production: dict[str, float], version: int, margin: float,
+          tolerated: float, metric: str) -> tuple[str, bool, bool]:
+    """(the line to print, won by ``margin``, lost more than ``tolerated``) on one set."""
+    gain = candidate[metric] - production[metric]
+    won, lost = beats(candidate, production, margin, metric), gain < -tolerated
+    verdict = (f"beats the margin {margin}" if won else f"loses more than the tolerated {tolerated}" if lost
+               else f"within the margin {margin} and the tolerated loss {tolerated}")
+    return (f"{name} {metric} {candidate[metric]:.4f} vs production v{version} {production[metric]:.4f} "
+            f"({gain:+.4f}; {verdict})"), won, lost
 
 
 def decide(candidate: Assessment, production: Assessment | None, margin: float,
            budget: config.DeploymentBudget = config.BUDGET, metric: str = config.PROMOTION_METRIC,
-           airline_margin: float = config.AIRLINE_MARGIN) -> Decision:
-    """The gate itself: pure, so it is tested on its own. Quality on validation must beat
-    production by ``margin``; on the airline judge slice it may lose at most ``airline_margin``."""
+           tolerated: float = config.TOLERATED_LOSS) -> Decision:
+    """The gate itself: pure, so it is tested on its own. The candidate must beat production by
+    ``margin`` on Sentiment140 validation or on the airline judge slice, and lose more than
+    ``tolerated`` on neither: a model that wins on Sentiment140 but loses the product's own domain
+    is refused, and one that wins the domain without losing Sentiment140 is promoted."""
     reasons = [f"over the deployment budget: {p}" for p in candidate.budget_problems(budget)]
     if production is None:
         return Decision(not reasons, reasons or ["no production version yet; the candidate fits the budget"],
                         candidate, production)
     if production.version == candidate.version:
         return Decision(False, [*reasons, f"version {candidate.version} is already production"], candidate, production)
-    gain = candidate.metrics[metric] - production.metrics[metric]
-    verdict = quality_problem(candidate, production, margin, metric) or "beats"
-    lines = [f"validation {metric} {candidate.metrics[metric]:.4f} vs production v{production.version} "
-             f"{production.metrics[metric]:.4f} ({gain:+.4f}; {verdict} the margin {margin})"]
-    refused = verdict != "beats"
+    sets = [("validation", candidate.metrics, production.metrics)]
     if candidate.airline is not None and production.airline is not None:
-        lines.append(airline_problem(candidate, production, airline_margin, metric))
-        refused = refused or "loses more than" in lines[-1]
-    if refused:
+        sets.append(("airline judge", candidate.airline, production.airline))
+    judged = [judge(name, c, p, production.version, margin, tolerated, metric) for name, c, p in sets]
+    lines = [line for line, _, _ in judged]
+    if any(lost for _, _, lost in judged) or not any(won for _, won, _ in judged):
         return Decision(False, [*reasons, *lines], candidate, production)
     return Decision(not reasons, reasons or lines, candidate, production)
 
