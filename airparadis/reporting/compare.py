@@ -30,6 +30,7 @@ from pathlib import Path
 
 import numpy as np
 
+from airparadis import config
 from airparadis.core.timing import measure_latency
 
 # the comparison: each approach without, then with, the airline feedback in its training split
@@ -46,7 +47,7 @@ LABELS = {
     "latency_single_ms_p50": "one tweet, median (ms)", "latency_single_ms_p95": "one tweet, p95 (ms)",
     "latency_batch_ms": "batch call (ms)", "batch_tweets_per_second": "batch throughput (tweets/s)",
 }
-DEFAULT_OUT = Path(__file__).resolve().parent.parent / "docs" / "results"
+DEFAULT_OUT = config.ROOT / "docs" / "results"
 
 
 def find_versions(specs: list[str]) -> list[tuple[str, int | None, str]]:
@@ -396,7 +397,7 @@ def run(
             for _, version, _ in tqdm([f for f in found if f[1] is not None], desc="scoring models", unit="model")]
     if not rows:
         raise LookupError(f"none of {list(models)} is registered; train a model first")
-    args = f"--source {source} --sample {sample if sample is not None else 'none'} --models {','.join(models)}"
+    args = f"--source {source} --sample {sample if sample is not None else 'none'} --models '{';'.join(models)}'"
     meta = {"generated_at": dt.datetime.now(dt.UTC).strftime("%Y-%m-%d %H:%M UTC"), "command_args": args,
             "machine": f"{platform.machine()}, {os.cpu_count()} CPU cores", "source": source, "sample": sample,
             "split_rows": ", ".join(f"{n} {len(f):,}" for n, f in splits.items() if n != "train"),
