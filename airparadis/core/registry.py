@@ -88,9 +88,13 @@ def log_and_register(
 
 
 def _has_tags(tags: dict[str, str], filters: list[str]) -> bool:
-    """``name``: the tag is set; ``name=value``: it has that value (``feedback=none`` also matches
-    a version logged before the tag existed)."""
+    """``name``: the tag is set; ``!name``: it is not; ``name=value``: it has that value
+    (``feedback=none`` also matches a version logged before the tag existed)."""
     for item in filters:
+        if item.startswith("!"):
+            if item[1:] in tags:
+                return False
+            continue
         name, _, value = item.partition("=")
         found = tags.get(name, "none" if name == FEEDBACK_TAG else None)
         if found is None or (value and found != value):

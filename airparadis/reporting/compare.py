@@ -34,7 +34,7 @@ from airparadis import config
 from airparadis.core.timing import measure_latency
 
 # the comparison: each approach without, then with, the airline feedback in its training split
-DEFAULT_MODELS = ("approach:simple,feedback=none", "approach:simple,feedback=airline",
+DEFAULT_MODELS = ("approach:simple,feedback=none", "approach:simple,feedback=airline", "approach:deep,!teacher",
                   "approach:deep,teacher,feedback=none", "approach:deep,teacher,feedback=airline", "best-transformer")
 SPLIT_NAMES = ("airline", "validation", "test", "sts_test")  # the product's own domain first
 QUALITY = ("accuracy", "f1_negative", "roc_auc", "pr_auc", "brier")
