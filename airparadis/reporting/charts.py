@@ -19,13 +19,15 @@ OUT = config.ROOT / "docs" / "results" / "charts"
 LANGS = ("en", "fr")
 ACCENT, INK, MUTED, GRID = "#C8102E", "#1F2A44", "#9AA5B1", "#E3E8EE"
 # one colour per model, the same in every chart (the deployed one is redrawn in ACCENT)
-COLOURS = {"simple": "#9AA5B1", "simple_feedback": "#5F6B7A", "student": "#E8A0A9", "student_feedback": "#8E3B46",
-           "transformer": "#2F5D8A"}
+COLOURS = {"simple": "#9AA5B1", "simple_feedback": "#5F6B7A", "deep": "#C9B79C", "student": "#E8A0A9",
+           "student_feedback": "#8E3B46", "transformer": "#2F5D8A"}
 NAMES = {
     "en": {"simple": "Simple (word counts)", "simple_feedback": "Simple + feedback",
+           "deep": "First neural model (words only)",
            "student": "Compact neural model", "student_feedback": "Compact + feedback",
            "transformer": "BERT-type (MiniLM)"},
     "fr": {"simple": "Simple (comptage de mots)", "simple_feedback": "Simple + retours",
+           "deep": "Premier réseau (mots seuls)",
            "student": "Réseau neuronal compact", "student_feedback": "Compact + retours",
            "transformer": "Type BERT (MiniLM)"},
 }
