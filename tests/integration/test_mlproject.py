@@ -44,7 +44,7 @@ def test_main_entry_point_trains_registers_and_promotes(fresh_store):
     assert production == (2 if "version 2: PROMOTED to production" in result.stdout else 1)
     assert "version 2: NOT promoted" in result.stdout or production == 2
     runs = client.search_runs([client.get_experiment_by_name(config.settings().experiment).experiment_id])
-    assert {r.data.tags.get("stage") for r in runs} >= {"main", "data", "simple", "deep"}
+    assert {r.data.tags.get("stage") for r in runs} >= {"main", "data", "simple", "distill"}
 
 
 def test_entry_point_with_a_bad_parameter_fails_with_a_message(fresh_store):
