@@ -31,14 +31,16 @@ def test_version_is_tagged_and_holds_the_best_simple_alias(version_info, simple_
 
 def test_run_logs_metrics_on_every_split_plots_and_datasets(version_info):
     client, mv, run = version_info
-    for split in ("validation", "test", "sts_test"):
-        for metric in ("accuracy", "f1_negative", "roc_auc", "pr_auc", "log_loss"):
+    from airparadis.core import data, evaluation
+
+    for split in ("validation", "test", "sts_test", "airline"):
+        for metric in ("accuracy", "f1_negative", "roc_auc", "pr_auc", "log_loss", "brier"):
             assert f"{split}_{metric}" in run.data.metrics
-    assert 0.5 < run.data.metrics["sts_test_roc_auc"] <= 1.0
+    assert 0.5 < run.data.metrics["sts_test_roc_auc"] <= 1.0 and 0.5 < run.data.metrics["airline_roc_auc"] <= 1.0
     plots = {f.path for f in client.list_artifacts(run.info.run_id, "plots")}
-    assert plots == {f"plots/evaluation_{s}.png" for s in ("validation", "test", "sts_test")}
+    assert plots == {f"plots/evaluation_{s}.png" for s in evaluation.EVALUATED}
     contexts = {i.tags[0].value for i in run.inputs.dataset_inputs}
-    assert contexts == {"train", "validation", "test", "sts_test"}
+    assert contexts == set(data.SPLITS)  # the airline judge and feedback parts are logged too
     children = mlflow.search_runs([run.info.experiment_id], f"tags.mlflow.parentRunId = '{run.info.run_id}'")
     assert len(children) >= 1 and "metrics.validation_roc_auc" in children.columns
 
