@@ -44,11 +44,6 @@ def _iso_duration(delta: timedelta) -> str:
     return "PT" + (f"{hours}H" if hours else "") + (f"{minutes}M" if minutes or not hours else "")
 
 
-def _kql_timespan(delta: timedelta) -> str:
-    seconds = int(delta.total_seconds())
-    return f"{seconds // 3600}h" if seconds % 3600 == 0 else f"{seconds // 60}m"
-
-
 @dataclass(frozen=True)
 class BuzzRule:
     """Negative tweets of one group rising, hour after hour, against that group's own baseline."""
@@ -131,11 +126,12 @@ class BuzzRule:
     def kql(self) -> str:
         """The scheduled query: the monitor's ``bad_buzz`` events, one row per group. The test
         itself runs in the monitor (a CUSUM is a running state, not a KQL aggregate); Azure notifies
-        per group with the rule's cool-down."""
+        per group with the rule's cool-down. As in the misprediction rule, the query filters no time
+        of its own: the rule's ``windowSize`` (one bucket) is the single truth, so a late re-run of
+        an evaluation still sees its whole window."""
         return "\n".join([
             "customEvents",
             f'| where name == "{self.event_name}"',
-            f"| where timestamp > ago({_kql_timespan(self.bucket)})",
             "| extend group = tostring(customDimensions.group)",
             "| summarize alerts = count() by group",
         ])
