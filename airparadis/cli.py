@@ -80,6 +80,13 @@ Feedback = Annotated[str, typer.Option(
 Model = Annotated[str, typer.Option(
     help="a version: 'latest', a number, an alias (production, best-deep), 'approach:<name>' or a models:/ URI")]
 
+# --- options shared by the bad-buzz commands (entrypoints.buzz, entrypoints.buzz_spark) ----------
+TWEETS = "data/airline_tweets_2015.csv"  # the default --input: the bundled airline tweets
+Alerts = Annotated[str, typer.Option(help="write the alerts here as JSON lines (empty: don't)")]
+TextColumn = Annotated[str, typer.Option(help="column of the tweet text")]
+TimeColumn = Annotated[str, typer.Option(help="column of the tweet time (with its UTC offset)")]
+GroupColumn = Annotated[str, typer.Option(help="column of the group (airline, brand...)")]
+
 
 def known_errors() -> tuple[type[BaseException], ...]:
     """The failures a user can act on: shown as one line, exit status 2."""

@@ -8,8 +8,8 @@ and splits the raw files once (or reuses a finished data run with the same param
 and every later step reads the splits from its URI. Each step is a nested run of one run, so the
 MLflow UI shows the whole pipeline together; each is also its own entry point
 (`mlflow run . -e <step>`). The gate sees each new version in turn, so a model becomes
-``production`` only if it beats the current one on validation, stays within the margin on the
-airline judge slice and fits the budget.
+``production`` only if it beats the current one by the margin on validation or on the airline
+judge slice, loses more than the tolerated loss on neither, and fits the budget.
 """
 
 from __future__ import annotations

@@ -13,11 +13,11 @@ from monitoring.buzz.stream import Columns
 
 def main(
     input: Annotated[str, typer.Option(help="CSV or JSON-lines file replayed in time order; '-': JSON or text "
-                                            "lines on standard input")] = "data/airline_tweets_2015.csv",
-    alerts: Annotated[str, typer.Option(help="write the alerts here as JSON lines (empty: don't)")] = "",
-    text_column: Annotated[str, typer.Option(help="column of the tweet text")] = "text",
-    time_column: Annotated[str, typer.Option(help="column of the tweet time (with its UTC offset)")] = "tweet_created",
-    group_column: Annotated[str, typer.Option(help="column of the group (airline, brand...)")] = "airline",
+                                            "lines on standard input")] = cli.TWEETS,
+    alerts: cli.Alerts = "",
+    text_column: cli.TextColumn = Columns.text,
+    time_column: cli.TimeColumn = Columns.time,
+    group_column: cli.GroupColumn = Columns.group,
     api_url: Annotated[str, typer.Option(help="score through this prediction API (empty: the model in process)")] = "",
     model: Annotated[str, typer.Option(help="model URI or alias scored in process (empty: production)")] = "",
     speed: Annotated[float, typer.Option(help="replay at N times real time (0: as fast as possible)")] = 0.0,

@@ -12,7 +12,6 @@ from airparadis import cli, config
 from airparadis.training import deep, sweep
 
 DEFAULTS = deep.Settings()
-Whole = Annotated[int, typer.Option(parser=cli.whole)]
 
 
 def main(

@@ -1,4 +1,4 @@
-"""The main pipeline: data, simple model, deep model, promotion gate (what `make demo` runs)."""
+"""The main pipeline: data, simple model, distilled student, promotion gate (what `make demo` runs)."""
 
 from typing import Annotated
 

@@ -10,14 +10,16 @@ from airparadis.release import gate
 
 def main(
     model: cli.Model = "latest",
-    margin: Annotated[float, typer.Option(help=f"required gain in validation {config.PROMOTION_METRIC}")]
+    margin: Annotated[float, typer.Option(
+        help=f"required gain in {config.PROMOTION_METRIC} on validation or on the airline judge slice")]
     = config.PROMOTION_MARGIN,
     splits_uri: cli.SplitsUri = "",
     source: cli.Source = "bundled",
     sample: cli.Sample = None,
     strict: Annotated[bool, typer.Option(help="exit with status 3 when the candidate is refused")] = False,
 ) -> None:
-    """Assess the candidate and production on the same validation tweets; promote or say why not."""
+    """Assess the candidate and production on the same validation and airline judge tweets; promote
+    or say why not."""
     decision = gate.run(model, margin, splits_uri or None, source, sample)
     if strict and not decision.promote:
         raise typer.Exit(cli.EXIT_REFUSED)

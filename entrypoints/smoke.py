@@ -8,14 +8,14 @@ import typer
 
 from airparadis import cli
 from airparadis.release import smoke
-from ui import config as ui_config
+from pyfunc.names import API_KEY_ENV
 
 
 def main(
     url: Annotated[str, typer.Option(help="base URL of the API, e.g. https://<app>.azurewebsites.net")],
     wait: Annotated[float, typer.Option(help="seconds to wait for /ping (a free plan cold-starts)")] = 600.0,
     api_key: Annotated[str | None, typer.Option(
-        envvar=ui_config.env_var("api_key"), show_default=False,
+        envvar=API_KEY_ENV, show_default=False,
         help="the API's key (better from the variable than on the command line); then a request without it "
              "must be refused")] = None,
 ) -> None:

@@ -29,6 +29,9 @@ MODEL_NAME_HEADER = "X-Model-Name"
 MODEL_VERSION_HEADER = "X-Model-Version"
 VERSION_PATH = "/version"
 UNREGISTERED = "unregistered"  # the version told for a model served from a path, not from the registry
+# The key a client sends (the front-end, the smoke check) comes from this variable; the API's own
+# keys are pyfunc.access.API_KEYS.
+API_KEY_ENV = "AIRPARADIS_API_KEY"
 
 # --- events ---------------------------------------------------------------------------------
 MISPREDICTION_EVENT = "misprediction"  # the custom event / report name shared with the alert rule

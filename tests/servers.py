@@ -1,4 +1,4 @@
-"""Real servers for tests on 127.0.0.1: the background-server helpers of ``entrypoints.serve``
+"""Real servers for tests on 127.0.0.1: the background-server helpers of ``airparadis.release.serve``
 (plain `mlflow models serve`) and the hardened API of ``pyfunc/serving.py``."""
 
 from __future__ import annotations

@@ -11,6 +11,7 @@ from dataclasses import dataclass
 import requests
 
 from pyfunc.names import (
+    API_KEY_ENV,
     LABEL_COLUMN,
     LABELS,
     MODEL_NAME_HEADER,
@@ -72,7 +73,7 @@ class PredictionClient:
         if response.status_code == 401:
             which = "the key sent is not valid" if self._headers else "it needs a key"
             raise ApiError(f"The prediction API at {self.api_url} refused the request: {which}. "
-                           "Set AIRPARADIS_API_KEY to the API's key.")
+                           f"Set {API_KEY_ENV} to the API's key.")
         if response.status_code == 429:
             wait = response.headers.get("Retry-After", "a few")
             raise ApiError(f"The prediction API is receiving too much from this page; try again in {wait} s.")

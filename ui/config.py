@@ -14,7 +14,7 @@ from pydantic import Field, SecretStr, field_validator
 from pydantic_settings import BaseSettings, SettingsConfigDict
 
 from monitoring import env
-from pyfunc.names import API_PORT, LOCAL_HOST, MAX_BATCH_ROWS, MODEL_NAME, PRODUCTION_ALIAS, UI_PORT
+from pyfunc.names import API_KEY_ENV, API_PORT, LOCAL_HOST, MAX_BATCH_ROWS, MODEL_NAME, PRODUCTION_ALIAS, UI_PORT
 
 
 class UiSettings(BaseSettings):
@@ -36,8 +36,9 @@ class UiSettings(BaseSettings):
     batch_chunk: int = Field(500, ge=1, le=MAX_BATCH_ROWS,
                              description="tweets per request in the batch tab (at most the API's limit per request)")
     batch_max_rows: int = Field(MAX_BATCH_ROWS, ge=1, description="most tweets in one batch")
-    api_key: SecretStr | None = Field(None, description="key sent to the prediction API (the smoke check's too; "
-                                                        "a secret: never printed)")
+    api_key: SecretStr | None = Field(None, validation_alias=API_KEY_ENV,
+                                      description="key sent to the prediction API (the smoke check's too; "
+                                                  "a secret: never printed)")
     user: str | None = Field(None, validation_alias="AIRPARADIS_UI_USER",
                              description=f"login of the page, required when it listens on another address "
                                          f"than {LOCAL_HOST}")

@@ -5,12 +5,11 @@ The gate, stated once in :mod:`airparadis.config`:
    production version's by at least ``margin`` on the Sentiment140 validation set or on the
    airline judge slice (the product's own domain), and loses more than ``TOLERATED_LOSS`` on
    neither: a candidate that wins on Sentiment140 but loses the airline tweets is refused. The
-   "beats" comparisons are MLflow's ``mlflow.validate_evaluation_results`` (a ``MetricThreshold``);
-   a tolerated loss is a negative change, which ``MetricThreshold`` cannot state, so it is compared
-   here. MLflow's own
-   ``mlflow.validate_evaluation_results`` (a ``MetricThreshold`` with ``min_absolute_change``)
-   makes this comparison. A version whose training run already scored these very tweets (same
-   dataset digest) is not scored again: its logged ``validation_*`` metrics are read back;
+   "beats" comparisons are MLflow's ``mlflow.validate_evaluation_results``
+   (``MetricThreshold(min_absolute_change=margin)``); a tolerated loss is a negative change, which
+   ``MetricThreshold`` cannot state, so it is compared here. A version whose training run already
+   scored these very tweets (same dataset digest) is not scored again: its logged ``validation_*``
+   and ``airline_*`` metrics are read back;
 2. deployment budget (``config.BUDGET``): model size, single-tweet p99 latency in process, and no
    GB-sized serving dependency (one check, :mod:`airparadis.release.requirements`, shared with
    the image builder).
@@ -74,8 +73,8 @@ def logged_metrics(run, splits: data.Splits, split: str) -> dict[str, float] | N
 
 
 def assess(version: int, splits: data.Splits) -> Assessment:
-    """Size, requirements and single-tweet latency of a version; its validation metrics read back
-    from its run when it scored these tweets, else computed now."""
+    """Size, requirements and single-tweet latency of a version; its validation and airline judge
+    metrics read back from its run when it scored these tweets, else computed now."""
     client = MlflowClient()
     model_name = config.settings().model_name
     mv = client.get_model_version(model_name, str(version))

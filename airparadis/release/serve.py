@@ -89,12 +89,7 @@ def serve_process(cmd: list[str], env: dict[str, str], port: int, timeout: float
         wait_ready(url, proc, timeout, log)
         yield url
     finally:
-        with contextlib.suppress(ProcessLookupError):
-            os.killpg(proc.pid, 15)
-        try:
-            proc.wait(timeout=20)
-        except subprocess.TimeoutExpired:
-            os.killpg(proc.pid, 9)
+        stop([proc])
 
 
 def curl_example(url: str) -> str:

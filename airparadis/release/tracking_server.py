@@ -26,6 +26,8 @@ import time
 from collections.abc import Iterator
 from pathlib import Path
 
+from airparadis.release.serve import stop
+
 DATABASE, AUTH_DATABASE, ROLE = "mlflow", "mlflow_auth", "mlflow"
 ADMIN = "admin"
 PASSWORD_ENV = "MLFLOW_AUTH_ADMIN_PASSWORD"  # mlflow.server.auth.config: the admin's first password
@@ -145,10 +147,4 @@ def serve(folder: Path, host: str = "127.0.0.1", port: int = 5000, admin_passwor
                 time.sleep(0.5)
             yield url
         finally:
-            with contextlib.suppress(ProcessLookupError):
-                os.killpg(proc.pid, 15)
-            try:
-                proc.wait(timeout=30)
-            except subprocess.TimeoutExpired:
-                os.killpg(proc.pid, 9)
-                proc.wait()
+            stop([proc], timeout=30)

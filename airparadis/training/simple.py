@@ -1,8 +1,9 @@
 """The simple model: TF-IDF + logistic regression with a small grid search (one child run each).
 
 The best configuration (validation ROC AUC) is kept, its decision threshold chosen on validation
-(best F1 of the negative class), evaluated on validation, test and STS-Test, logged as a model
-from code that carries its own preprocessing, and registered with ``approach=simple``.
+(best F1 of the negative class), evaluated on validation, test, STS-Test and the airline judge
+slice, logged as a model from code that carries its own preprocessing, and registered with
+``approach=simple``.
 Class imbalance (61% not negative in the sample): ``class_weight="balanced"``.
 """
 
