@@ -381,18 +381,29 @@ def run(
     single_calls: int = 50,
     batch_rows: int = 1000,
     log: bool = True,
+    partial: bool = True,
 ) -> dict:
-    """Build the comparison, write it to ``out_dir``, log it (``report`` run) and return it."""
+    """Build the comparison, write it to ``out_dir``, log it (``report`` run) and return it.
+
+    With ``partial=False``, when this store lacks some of ``models`` and ``out_dir`` already holds
+    a complete comparison (measured where they all were registered), that one is kept and returned
+    with ``kept`` naming the missing specs: a store that has run ``make demo`` only (no
+    transformer) does not overwrite the measured six-model comparison the documents are made of."""
     import matplotlib.pyplot as plt
     from tqdm.auto import tqdm
 
     from airparadis.core import data, tracking
 
     tracking.setup()
-    splits_uri = data.prepare(source, sample)
-    splits = data.read_splits(splits_uri)
     found = find_versions(list(models))
     missing = [(spec, why) for spec, version, why in found if version is None]
+    previous = Path(out_dir) / "comparison.json"
+    if missing and not partial and previous.exists():
+        earlier = json.loads(previous.read_text(encoding="utf-8"))
+        if not earlier.get("missing"):
+            return {**earlier, "kept": [{"spec": s, "why": w} for s, w in missing]}
+    splits_uri = data.prepare(source, sample)
+    splits = data.read_splits(splits_uri)
     rows = [score_isolated(version, splits_uri, single_calls, batch_rows)
             for _, version, _ in tqdm([f for f in found if f[1] is not None], desc="scoring models", unit="model")]
     if not rows:

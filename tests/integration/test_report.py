@@ -86,3 +86,19 @@ def test_report_command_fails_clearly_when_nothing_is_registered(tmp_path):
                        "--no-log")
     assert code == 2 and "none of ['998', 'approach:nothing'] is registered" in out
     assert not (tmp_path / "comparison.md").exists()
+
+
+def test_a_store_lacking_models_keeps_the_complete_comparison_the_documents_use(tmp_path):
+    """`make report` after `make demo` alone (no transformer, no feedback models): the complete
+    comparison measured where they were all registered is kept, not overwritten by a partial one."""
+    from entrypoints import report as command
+
+    complete = {"meta": {"generated_at": "2026-11-25 18:01 UTC", "command_args": "--models 'a;b'"},
+                "models": [{"key": "a", "version": 1}], "missing": [], "curves": {}, "targets": []}
+    (tmp_path / "comparison.json").write_text(json.dumps(complete))
+    code, out = invoke(command.main, "--models", "997", "--sample", "300", "--out", str(tmp_path), "--no-log")
+    assert code == 0 and "This store lacks 997: kept the complete comparison" in out and "2026-11-25 18:01" in out
+    assert json.loads((tmp_path / "comparison.json").read_text()) == complete
+    code, out = invoke(command.main, "--models", "997", "--sample", "300", "--out", str(tmp_path), "--no-log",
+                       "--partial")
+    assert code == 2 and "none of ['997'] is registered" in out  # --partial compares what is there: nothing
