@@ -7,12 +7,17 @@ exits with status 2 (no traceback), ``--help`` lists every option with its defau
 
 from __future__ import annotations
 
+import dataclasses
 import functools
+import inspect
+import typing
 from collections.abc import Callable
 from typing import Annotated
 
 import click
 import typer
+
+from monitoring.buzz.stream import Columns
 
 EXIT_ERROR = 2  # a known failure: the message says what to do
 EXIT_REFUSED = 3  # a gate said no (--strict)
@@ -80,12 +85,68 @@ Feedback = Annotated[str, typer.Option(
 Model = Annotated[str, typer.Option(
     help="a version: 'latest', a number, an alias (production, best-deep), 'approach:<name>' or a models:/ URI")]
 
-# --- options shared by the bad-buzz commands (entrypoints.buzz, entrypoints.buzz_spark) ----------
-TWEETS = "data/airline_tweets_2015.csv"  # the default --input: the bundled airline tweets
-Alerts = Annotated[str, typer.Option(help="write the alerts here as JSON lines (empty: don't)")]
-TextColumn = Annotated[str, typer.Option(help="column of the tweet text")]
-TimeColumn = Annotated[str, typer.Option(help="column of the tweet time (with its UTC offset)")]
-GroupColumn = Annotated[str, typer.Option(help="column of the group (airline, brand...)")]
+TWEETS = "data/airline_tweets_2015.csv"  # the default --input of the bad-buzz commands: the bundled airline tweets
+
+
+# --- groups of options: declared once, spliced into every command that takes the group -------------
+@dataclasses.dataclass(frozen=True)
+class Splits:
+    """Which splits a training stage reads: --splits-uri, --source, --sample, --feedback."""
+
+    splits_uri: SplitsUri = ""
+    source: Source = "bundled"
+    sample: Sample = None
+    feedback: Feedback = "none"
+
+    def args(self) -> tuple[str | None, str, int | None, list[str]]:
+        """(splits URI or None, source, sample, feedback list): the first arguments of every ``run``."""
+        return self.splits_uri or None, self.source, self.sample, sources(self.feedback)
+
+
+@dataclasses.dataclass(frozen=True)
+class Stream:
+    """Where the bad-buzz commands write alerts and which columns of a tweet file they read."""
+
+    alerts: Annotated[str, typer.Option(help="write the alerts here as JSON lines (empty: don't)")] = ""
+    text_column: Annotated[str, typer.Option(help="column of the tweet text")] = Columns.text
+    time_column: Annotated[str, typer.Option(help="column of the tweet time (with its UTC offset)")] = Columns.time
+    group_column: Annotated[str, typer.Option(help="column of the group (airline, brand...)")] = Columns.group
+
+    def columns(self) -> Columns:
+        return Columns(self.text_column, self.time_column, self.group_column)
+
+
+GROUPS = (Splits, Stream)
+
+
+def with_groups(command: Callable) -> Callable:
+    """``command`` with each parameter typed as one of :data:`GROUPS` (``splits: cli.Splits =
+    cli.Splits()``) replaced by that group's options, in its place (Typer sees them one by one); the
+    command receives the group built from them."""
+    hints = typing.get_type_hints(command, include_extras=True)
+    grouped = {name: kind for name, kind in hints.items() if kind in GROUPS}
+    if not grouped:
+        return command
+    parameters = []
+    for name, parameter in inspect.signature(command).parameters.items():
+        if name not in grouped:
+            parameters.append(parameter.replace(kind=inspect.Parameter.KEYWORD_ONLY,
+                                                annotation=hints.get(name, parameter.annotation)))
+            continue
+        fields = typing.get_type_hints(grouped[name], include_extras=True)
+        for field in dataclasses.fields(grouped[name]):  # in the group's place, in its order
+            parameters.append(inspect.Parameter(field.name, inspect.Parameter.KEYWORD_ONLY,
+                                                default=field.default, annotation=fields[field.name]))
+
+    @functools.wraps(command)
+    def spliced(**kwargs):
+        for name, kind in grouped.items():
+            kwargs[name] = kind(**{f.name: kwargs.pop(f.name) for f in dataclasses.fields(kind)})
+        return command(**kwargs)
+
+    spliced.__signature__ = inspect.Signature(parameters)
+    spliced.__annotations__ = {p.name: p.annotation for p in parameters}
+    return spliced
 
 
 def known_errors() -> tuple[type[BaseException], ...]:
@@ -105,6 +166,8 @@ def run(command: Callable) -> None:
 def app(command: Callable) -> typer.Typer:
     """The Typer app of one command (tests invoke it with ``typer.testing.CliRunner``)."""
     application = typer.Typer(add_completion=False, pretty_exceptions_enable=False, rich_markup_mode=None)
+
+    command = with_groups(command)
 
     @functools.wraps(command)
     def guarded(*args, **kwargs):

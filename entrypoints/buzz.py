@@ -8,16 +8,12 @@ import typer
 
 from airparadis import cli
 from airparadis.buzz import watch
-from monitoring.buzz.stream import Columns
 
 
 def main(
     input: Annotated[str, typer.Option(help="CSV or JSON-lines file replayed in time order; '-': JSON or text "
                                             "lines on standard input")] = cli.TWEETS,
-    alerts: cli.Alerts = "",
-    text_column: cli.TextColumn = Columns.text,
-    time_column: cli.TimeColumn = Columns.time,
-    group_column: cli.GroupColumn = Columns.group,
+    stream: cli.Stream = cli.Stream(),
     api_url: Annotated[str, typer.Option(help="score through this prediction API (empty: the model in process)")] = "",
     model: Annotated[str, typer.Option(help="model URI or alias scored in process (empty: production)")] = "",
     speed: Annotated[float, typer.Option(help="replay at N times real time (0: as fast as possible)")] = 0.0,
@@ -28,7 +24,7 @@ def main(
     label_column: Annotated[str, typer.Option(help="human labels, to judge quiet days in the report")] = "",
 ) -> None:
     """Print each alert as it is raised and a summary at the end."""
-    watch.watch(input, Path(alerts) if alerts else None, Columns(text_column, time_column, group_column),
+    watch.watch(input, Path(stream.alerts) if stream.alerts else None, stream.columns(),
                 api_url=api_url, model=model, speed=speed, batch_size=batch_size, notify=cli.boolean(notify),
                 report=Path(report) if report else None, label_column=label_column)
 

@@ -9,26 +9,22 @@ import typer
 from airparadis import cli
 from airparadis.buzz import spark
 from airparadis.buzz.scoring import model_uri
-from monitoring.buzz.stream import Columns
 
 
 def main(
     input: Annotated[str, typer.Option(help="CSV or JSON-lines file of tweets")] = cli.TWEETS,
-    alerts: cli.Alerts = "",
-    text_column: cli.TextColumn = Columns.text,
-    time_column: cli.TimeColumn = Columns.time,
-    group_column: cli.GroupColumn = Columns.group,
+    stream: cli.Stream = cli.Stream(),
     model: Annotated[str, typer.Option(help="model URI or alias (empty: production)")] = "",
     master: Annotated[str, typer.Option(help="Spark master")] = "local[2]",
 ) -> None:
     """Print each alert, one JSON object a line."""
-    found = spark.run(input, model_uri(model), Columns(text_column, time_column, group_column), master=master)
+    found = spark.run(input, model_uri(model), stream.columns(), master=master)
     for alert in found:
         print(f"ALERT {alert['group']} {alert['window_start']}..{alert['window_end']}: {alert['negatives']} negatives "
               f"(expected {alert['baseline']:.1f}, score {alert['score']:.1f}) - {alert['about']['summary']}")
     print(f"{len(found)} alerts")
-    if alerts:
-        spark.write(found, Path(alerts))
+    if stream.alerts:
+        spark.write(found, Path(stream.alerts))
 
 
 if __name__ == "__main__":

@@ -15,10 +15,7 @@ DEFAULTS = deep.Settings()
 
 
 def main(
-    splits_uri: cli.SplitsUri = "",
-    source: cli.Source = "bundled",
-    sample: cli.Sample = None,
-    feedback: cli.Feedback = "none",
+    splits: cli.Splits = cli.Splits(),
     embedding: Annotated[str, typer.Option(help=f"from {','.join(deep.EMBEDDINGS)}; several: a sweep")]
     = deep.DEFAULT_EMBEDDING,
     architecture: Annotated[str, typer.Option(help=f"from {','.join(deep.ARCHITECTURES)}; several: a sweep")]
@@ -41,11 +38,9 @@ def main(
     embeddings, architectures = cli.words(embedding), cli.words(architecture)
     sweep.check_grid(embeddings, architectures)
     if len(embeddings) * len(architectures) == 1:
-        version = deep.run(splits_uri or None, source, sample, cli.sources(feedback), embeddings[0], architectures[0],
-                           settings)
+        version = deep.run(*splits.args(), embeddings[0], architectures[0], settings)
     else:
-        version, _ = sweep.sweep(splits_uri or None, source, sample, cli.sources(feedback), embeddings, architectures,
-                                 budget_minutes, settings)
+        version, _ = sweep.sweep(*splits.args(), embeddings, architectures, budget_minutes, settings)
     print(f"deep model registered as {config.settings().model_name} version {version}")
 
 

@@ -10,10 +10,7 @@ from airparadis.training import distill
 
 
 def main(
-    splits_uri: cli.SplitsUri = "",
-    source: cli.Source = "bundled",
-    sample: cli.Sample = None,
-    feedback: cli.Feedback = "none",
+    splits: cli.Splits = cli.Splits(),
     teacher: Annotated[str, typer.Option(help="the teacher version (alias, number); without one in this store, "
                                               "the soft labels shipped in data/soft_labels/")] = distill.TEACHER,
     alpha: Annotated[float, typer.Option(help="weight of the teacher's probability in a Sentiment140 tweet's "
@@ -30,7 +27,7 @@ def main(
     if not 0 <= alpha <= 1:
         raise typer.BadParameter(f"--alpha must be in [0, 1], got {alpha}")
     settings = dataclasses.replace(distill.STUDENT, epochs=epochs)
-    version = distill.run(splits_uri or None, source, sample, cli.sources(feedback), teacher, settings, alpha)
+    version = distill.run(*splits.args(), teacher, settings, alpha)
     print(f"student registered as {config.settings().model_name} version {version}")
 
 

