@@ -3,7 +3,7 @@
 # without any stored password (OIDC federated credential). Idempotent: run it again to update.
 #
 #   infra/deploy.sh -g <resource-group> -r <github-owner>/<repo> -e <alert-mail> -p <alert-phone> \
-#                   [-l <region>] [-i <image>] [-n <web-app-name>] [-c <country-code>] [-u <registry-user>] [-s]
+#                   [-l <region>] [-i <image>] [-n <web-app-name>] [-c <country-code>] [-u <registry-user>] [-s] [-k]
 #
 #   -g  resource group (created if missing)        -r  GitHub repository allowed to deploy
 #   -e  mail notified by the misprediction alert     -p  mobile number (national format) for the SMS
@@ -12,9 +12,11 @@
 #   -n  Web App name (default: the one of the previous run, else air-paradis-api-<unique suffix>)
 #   -u  registry user for a private image; its token (read:packages) in $REGISTRY_PASSWORD
 #   -s  also store the settings in the GitHub repository with `gh` (secrets, variables, environment)
+#   -k  rotate the API key: a new one (or the one in $AIRPARADIS_API_KEY) replaces the current one
 #
-# The API key: $AIRPARADIS_API_KEY when set (keep it to keep the key), else a new one, printed once;
-# the Web App gets its sha256 hash only (AIRPARADIS_API_KEYS), CD and the front-end the key itself.
+# The API key: a later run keeps the Web App's current AIRPARADIS_API_KEYS as it is. A new key is made
+# (printed once) on the first deployment, or with -k; $AIRPARADIS_API_KEY, when set, is the key to use
+# instead. The Web App gets its sha256 hash only, CD and the front-end the key itself.
 #
 # Needs: az (logged in: `az login`, with the rights to create an app registration and a role
 # assignment on the resource group) and gh (logged in: `gh auth login`): the federated credential
@@ -23,13 +25,13 @@
 # Prints the GitHub settings to make, and how to point the front-end at the deployed API.
 set -euo pipefail
 
-LOCATION=westeurope COUNTRY=33 IMAGE="" NAME="" SET_GITHUB=0 RG="" REPO="" EMAIL="" PHONE="" REGISTRY_USER=""
-usage() { sed -n '2,23p' "$0" | sed 's/^# \{0,1\}//'; exit "${1:-2}"; }
-while getopts "g:r:e:p:l:i:n:c:u:sh" opt; do
+LOCATION=westeurope COUNTRY=33 IMAGE="" NAME="" SET_GITHUB=0 ROTATE=0 RG="" REPO="" EMAIL="" PHONE="" REGISTRY_USER=""
+usage() { sed -n '2,25p' "$0" | sed 's/^# \{0,1\}//'; exit "${1:-2}"; }
+while getopts "g:r:e:p:l:i:n:c:u:skh" opt; do
   case "$opt" in
     g) RG=$OPTARG ;; r) REPO=$OPTARG ;; e) EMAIL=$OPTARG ;; p) PHONE=$OPTARG ;;
     l) LOCATION=$OPTARG ;; i) IMAGE=$OPTARG ;; n) NAME=$OPTARG ;; c) COUNTRY=$OPTARG ;;
-    u) REGISTRY_USER=$OPTARG ;; s) SET_GITHUB=1 ;; h) usage 0 ;; *) usage ;;
+    u) REGISTRY_USER=$OPTARG ;; s) SET_GITHUB=1 ;; k) ROTATE=1 ;; h) usage 0 ;; *) usage ;;
   esac
 done
 [[ -n $RG && -n $REPO && -n $EMAIL && -n $PHONE ]] || { echo "error: -g, -r, -e and -p are required" >&2; usage; }
@@ -51,15 +53,6 @@ SP_NAME="air-paradis-github-${REPO//\//-}"
 echo "==> resource group $RG in $LOCATION"
 az group create --name "$RG" --location "$LOCATION" --output none
 
-# --- the API key (README, "API keys and per-client limits") ---
-API_KEY=${AIRPARADIS_API_KEY:-} NEW_KEY=0
-if [[ -z $API_KEY ]]; then
-  API_KEY=$(head -c 32 /dev/urandom | base64 | tr '+/' '-_' | tr -d '=\n') NEW_KEY=1
-fi
-if command -v sha256sum >/dev/null; then sha256() { sha256sum; }; else sha256() { shasum -a 256; }; fi
-API_KEY_HASH="sha256:$(printf '%s' "$API_KEY" | sha256 | cut -c1-64)"
-# --- end of the API key ---
-
 # The same Web App on every run: the name given, else the one the previous run deployed
 [[ -n $NAME ]] || NAME=$(az deployment group show --resource-group "$RG" --name air-paradis \
   --query properties.outputs.webAppName.value --output tsv 2>/dev/null || true)
@@ -67,6 +60,32 @@ APP_EXISTS=false
 if [[ -n $NAME && -n $(az webapp show --resource-group "$RG" --name "$NAME" --query id --output tsv 2>/dev/null || true) ]]; then
   APP_EXISTS=true  # main.bicep keeps its current app settings (registry credentials among them)
 fi
+
+# --- the API key (README, "API keys and per-client limits") ---
+# KEY_MODE: kept (the Web App's current AIRPARADIS_API_KEYS, left as it is), given ($AIRPARADIS_API_KEY)
+# or new (made here, printed once): on the first deployment, or with -k
+API_KEY=${AIRPARADIS_API_KEY:-} API_KEY_HASH="" KEY_MODE=given
+if [[ -z $API_KEY && $ROTATE == 0 && $APP_EXISTS == true ]]; then
+  API_KEY_HASH=$(az webapp config appsettings list --resource-group "$RG" --name "$NAME" \
+    --query "[?name=='AIRPARADIS_API_KEYS'].value | [0]" --output tsv) ||
+    { echo "error: cannot read the app settings of $NAME to keep its API key (or rotate it: -k)" >&2; exit 1; }
+  if [[ -n $API_KEY_HASH ]]; then KEY_MODE=kept; fi
+fi
+if [[ $KEY_MODE != kept ]]; then
+  if [[ -z $API_KEY ]]; then
+    API_KEY=$(head -c 32 /dev/urandom | base64 | tr '+/' '-_' | tr -d '=\n') KEY_MODE=new
+  fi
+  if command -v sha256sum >/dev/null; then sha256() { sha256sum; }; else sha256() { shasum -a 256; }; fi
+  API_KEY_HASH="sha256:$(printf '%s' "$API_KEY" | sha256 | cut -c1-64)"
+fi
+REPLACED=""
+if [[ $APP_EXISTS == true ]]; then REPLACED=", which replaces the Web App's current key"; fi
+case $KEY_MODE in
+  kept)  echo "==> API key: kept (the Web App's current AIRPARADIS_API_KEYS, unchanged; -k rotates it)" ;;
+  given) echo "==> API key: the one in \$AIRPARADIS_API_KEY$REPLACED" ;;
+  new)   echo "==> API key: a new one$REPLACED, printed at the end (once)" ;;
+esac
+# --- end of the API key ---
 
 echo "==> infrastructure (infra/main.bicep: F1 plan, Web App, Application Insights, alert)"
 params=(containerImage="$IMAGE" alertEmail="$EMAIL" alertPhone="$PHONE" alertPhoneCountryCode="$COUNTRY"
@@ -124,13 +143,15 @@ if [[ $SET_GITHUB == 1 ]]; then
   gh secret set AZURE_SUBSCRIPTION_ID --repo "$REPO" --body "$SUBSCRIPTION_ID"
   gh variable set AZURE_WEBAPP_NAME --repo "$REPO" --body "$WEBAPP"
   gh variable set AZURE_RESOURCE_GROUP --repo "$REPO" --body "$RG"
-  printf '%s' "$API_KEY" | gh secret set AIRPARADIS_API_KEY --repo "$REPO"  # from stdin: not in the process list
+  if [[ $KEY_MODE != kept ]]; then  # kept: the key is not known here, and the secret already holds it
+    printf '%s' "$API_KEY" | gh secret set AIRPARADIS_API_KEY --repo "$REPO"  # from stdin: not in the process list
+  fi
 fi
-if [[ $NEW_KEY == 1 ]]; then
-  KEY_LINE="$API_KEY   (new: shown once; keep it, and set it as the front-end's AIRPARADIS_API_KEY)"
-else
-  KEY_LINE="(the key in \$AIRPARADIS_API_KEY)"
-fi
+case $KEY_MODE in
+  new)   KEY_LINE="$API_KEY   (new: shown once; keep it, and set it as the front-end's AIRPARADIS_API_KEY)" ;;
+  given) KEY_LINE="(the key in \$AIRPARADIS_API_KEY)" ;;
+  kept)  KEY_LINE="(unchanged: the Web App kept its current key; run again with -k to rotate it)" ;;
+esac
 
 cat <<EOF
 

@@ -14,10 +14,13 @@ engine needed), hardened for the free Azure App Service plan, and check what it 
 * installs ``mlflow-skinny`` instead of the full ``mlflow`` (same version: the scoring server and
   pyfunc loading are in it; the tracking server's pyarrow, scipy, matplotlib, sqlalchemy, flask...
   are not needed to serve), unless ``--full-mlflow``;
-* refuses a model whose requirements carry a forbidden package (tensorflow, torch: GB-sized) or
-  one logged before ``pyfunc/serving.py`` existed;
-* writes ``image-manifest.json`` (model URI, requirements, sizes) next to the Dockerfile, and keeps
-  MLflow's original as ``Dockerfile.mlflow`` for comparison.
+* refuses a model whose requirements carry a forbidden package (tensorflow, torch: GB-sized), one
+  logged before ``pyfunc/serving.py`` existed, or one whose build context cannot name its registered
+  version: ``GET /version`` and the ``X-Model-Version`` header read ``model_dir/registered_model_meta``
+  (MLflow writes it when it downloads a registered ``models:/<name>/<version>`` or ``@alias``), and
+  CD's smoke check fails on an API that answers ``unregistered``;
+* writes ``image-manifest.json`` (model URI, served name and version, requirements, sizes) next to
+  the Dockerfile, and keeps MLflow's original as ``Dockerfile.mlflow`` for comparison.
 
 ``make image`` runs it for ``models:/air-paradis-sentiment@production`` into ``build/image``;
 CD builds that folder with docker/build-push-action.
@@ -36,7 +39,7 @@ from pathlib import Path
 
 from airparadis import config
 from airparadis.release import requirements
-from pyfunc.names import MODEL_NAME
+from pyfunc.names import MODEL_NAME, UNREGISTERED
 
 PORT = 8080
 SERVER_MODULE = Path("code") / "pyfunc" / "serving.py"
@@ -67,6 +70,27 @@ class Manifest:
     context_mb: float
     base_image: str
     entrypoint: str
+    model_name: str  # what the image's GET /version will answer
+    model_version: str
+
+
+REGISTERED_META = "registered_model_meta"  # MLflow's ModelsArtifactRepository writes it on download
+
+
+def served_version(model_dir: Path, model_uri: str) -> tuple[str, str]:
+    """The registered name and version that the image's ``GET /version`` will answer (read by
+    :func:`pyfunc.serving.served_model`, as the server does); :class:`ImageError` when the build
+    context cannot name a registered version."""
+    from pyfunc.serving import served_model
+
+    info = served_model(str(model_dir))
+    name, version = info["model_name"], info["model_version"]
+    if name in ("", "None", UNREGISTERED) or not version.isdigit():
+        why = "has no" if not (model_dir / REGISTERED_META).is_file() else f"names {name!r} version {version!r} in"
+        raise ImageError(f"the build context of {model_uri} {why} model_dir/{REGISTERED_META}: the API would "
+                         "answer /version with no registered version, and CD's smoke check fails; build from a "
+                         "registered version, models:/<name>/<version> or models:/<name>@<alias>")
+    return name, version
 
 
 def read_requirements(model_dir: Path) -> list[str]:
@@ -127,6 +151,7 @@ def generate(model_uri: str | None = None, output: Path = DEFAULT_OUTPUT, slim: 
     if not (model_dir / SERVER_MODULE).is_file():
         raise ImageError(f"{model_uri} carries no {SERVER_MODULE} (logged before the hardened API existed); "
                          "log the model again with the current pyfunc/")
+    name, version = served_version(model_dir, model_uri)
     dockerfile = output / "Dockerfile"
     original = dockerfile.read_text()
     (output / "Dockerfile.mlflow").write_text(original)  # MLflow's own, kept for comparison (not built)
@@ -135,6 +160,6 @@ def generate(model_uri: str | None = None, output: Path = DEFAULT_OUTPUT, slim: 
         slim_requirements(model_dir)
     base = next(line.split()[1] for line in original.splitlines() if line.startswith("FROM"))
     manifest = Manifest(model_uri, read_requirements(model_dir), round(directory_mb(model_dir), 3),
-                        round(directory_mb(output), 3), base, ENTRYPOINT)
+                        round(directory_mb(output), 3), base, ENTRYPOINT, name, version)
     (output / "image-manifest.json").write_text(json.dumps(asdict(manifest), indent=2) + "\n")
     return manifest

@@ -9,19 +9,30 @@
    API, not MLflow's bare server, is the one deployed);
 4. with an API key (``AIRPARADIS_API_KEY``), 2. and 3. send it, and a valid request without it must
    get a JSON 401 that never echoes the key: the deployed API is not open to anyone;
-5. ``GET /version`` tells which model is served, and the prediction's ``X-Model-Version`` header
-   says the same version.
+5. ``GET /version`` names the served model's registered name and version (a number: the image
+   must carry ``registered_model_meta``, which MLflow writes when it downloads a ``models:/`` URI;
+   a model served from a path says ``unregistered`` and fails), and the prediction's
+   ``X-Model-Name`` / ``X-Model-Version`` headers say the same.
 
 Exit status 0 when all pass, 1 otherwise, with the reason on stderr.
 """
 
 from __future__ import annotations
 
+import re
 import time
 
 import requests
 
-from pyfunc.names import LABEL_NEGATIVE, LABEL_NOT_NEGATIVE, LABELS, MODEL_VERSION_HEADER, VERSION_PATH
+from pyfunc.names import (
+    LABEL_NEGATIVE,
+    LABEL_NOT_NEGATIVE,
+    LABELS,
+    MODEL_NAME_HEADER,
+    MODEL_VERSION_HEADER,
+    UNREGISTERED,
+    VERSION_PATH,
+)
 
 NEGATIVE = "I hate this airline. Worst flight ever, they lost my bags and the staff was so rude"
 POSITIVE = "Thank you for the wonderful flight, the crew was amazing and lovely. Love it!"
@@ -55,27 +66,51 @@ def key_headers(api_key: str | None) -> dict[str, str]:
     return {"Authorization": f"Bearer {api_key}"} if api_key else {}
 
 
+REGISTERED_VERSION = re.compile(r"[1-9][0-9]*")  # the registry numbers versions 1, 2, ...
+
+
+def check_registered(name, version, where: str) -> None:
+    """``name`` and ``version`` name a registered model version, else :class:`SmokeFailure`."""
+    name, version = ("" if v is None else str(v).strip() for v in (name, version))
+    if not name or name == UNREGISTERED:
+        raise SmokeFailure(f"{where} names no registered model (model name {name or None!r}): the deployed API "
+                           "must serve a registered version; build the image from models:/<name>/<version> so "
+                           "that it carries registered_model_meta")
+    if not REGISTERED_VERSION.fullmatch(version):
+        raise SmokeFailure(f"{where} names no registered version of {name!r} (model version {version or None!r}, "
+                           "not a number): build the image from models:/<name>/<version> so that it carries "
+                           "registered_model_meta")
+
+
 def check_version(url: str) -> dict:
+    """What ``GET /version`` answers, once it names a registered model and its version."""
     answer = requests.get(f"{url}{VERSION_PATH}", timeout=60)
     if answer.status_code != 200:
         raise SmokeFailure(f"{VERSION_PATH} answered HTTP {answer.status_code} (is the hardened API deployed?)")
     try:
         served = answer.json()
-        served["model_name"], served["model_version"]
+        name, version = served["model_name"], served["model_version"]
     except (ValueError, KeyError, TypeError):
         raise SmokeFailure(f"{VERSION_PATH} does not say which model is served: {answer.text[:300]}") from None
+    check_registered(name, version, VERSION_PATH)
     return served
 
 
-def check_prediction(url: str, api_key: str | None = None, version: str | None = None) -> list[dict]:
+def check_prediction(url: str, api_key: str | None = None, version: str | None = None,
+                     name: str | None = None) -> list[dict]:
+    """Right labels for a clearly negative and a clearly positive tweet; with ``version`` (and
+    ``name``), the answer's ``X-Model-Version`` (and ``X-Model-Name``) must say the same."""
     answer = requests.post(f"{url}/invocations", json=BODY, headers=key_headers(api_key), timeout=60)
     if answer.status_code == 401:
         raise SmokeFailure("/invocations answered HTTP 401: the API needs a key; set AIRPARADIS_API_KEY "
                            "(CD: the secret AIRPARADIS_API_KEY)" if not api_key else
                            "/invocations answered HTTP 401 to the key sent: it is not one of the API's keys")
-    if version is not None and answer.headers.get(MODEL_VERSION_HEADER) != version:
-        raise SmokeFailure(f"/invocations says model version {answer.headers.get(MODEL_VERSION_HEADER)!r}, "
-                           f"{VERSION_PATH} says {version!r}")
+    if version is not None and answer.headers.get(MODEL_VERSION_HEADER) != str(version):
+        raise SmokeFailure(f"/invocations says model version {answer.headers.get(MODEL_VERSION_HEADER)!r} "
+                           f"({MODEL_VERSION_HEADER}), {VERSION_PATH} says {str(version)!r}")
+    if name is not None and answer.headers.get(MODEL_NAME_HEADER) != str(name):
+        raise SmokeFailure(f"/invocations says model {answer.headers.get(MODEL_NAME_HEADER)!r} "
+                           f"({MODEL_NAME_HEADER}), {VERSION_PATH} says {str(name)!r}")
     if answer.status_code != 200:
         raise SmokeFailure(f"/invocations answered HTTP {answer.status_code}: {answer.text[:300]}")
     try:
@@ -130,5 +165,5 @@ def run(url: str, wait: float = 600.0, api_key: str | None = None) -> dict:
     refused = {"refused_without_key": check_refused_without_key(url, api_key)} if api_key else {}
     served = check_version(url)
     return {"url": url, "ping_seconds": round(ready, 1), "served": served, **refused,
-            "predictions": check_prediction(url, api_key, served["model_version"]),
+            "predictions": check_prediction(url, api_key, served["model_version"], served["model_name"]),
             "bad_request": check_bad_request(url, api_key)}

@@ -288,6 +288,8 @@ joined = " ".join(args)
 answers = {{
     "deployment group show": "air-paradis-api-abc" if existing else "",
     "webapp show": "/subscriptions/sub-1/resourceGroups/rg-air/providers/Microsoft.Web/sites/x" if existing else "",
+    # the current AIRPARADIS_API_KEYS of an existing app (a previous run's hash); AZ_API_KEYS="": none set
+    "webapp config appsettings list": os.environ.get("AZ_API_KEYS", "sha256:" + "ab" * 32) if existing else "",
     "deployment group create": "air-paradis-api-abc\\nhttps://air-paradis-api-abc.azurewebsites.net\\nInstrumentationKey=k;IngestionEndpoint=https://e/",
     "ad app list": "app-123" if existing else "",
     "ad app create": "app-123",
@@ -430,7 +432,7 @@ def test_deploy_script_needs_gh(tmp_path):
 
 
 def test_the_web_app_gets_the_api_key_from_a_secure_parameter_and_only_its_hash(tmp_path, main):
-    """The key clients send is AIRPARADIS_API_KEY (kept when given, else a new one printed once);
+    """The key clients send is AIRPARADIS_API_KEY (used when given, else a new one printed once);
     the Web App's AIRPARADIS_API_KEYS holds its sha256 hash, which the API accepts (pyfunc/access.py)."""
     from pyfunc import access
 
@@ -445,7 +447,58 @@ def test_the_web_app_gets_the_api_key_from_a_secure_parameter_and_only_its_hash(
     assert access.read_settings({"AIRPARADIS_API_KEYS": deployed}).key_hashes == (access.key_hash(key),)
     assert key not in done.stdout + done.stderr + json.dumps(calls) + json.dumps(gh)
     (tmp_path / "new").mkdir()
-    done, calls, _ = _run_deploy(tmp_path / "new", True, *ARGS)  # no key given: a new one, printed once
+    done, calls, _ = _run_deploy(tmp_path / "new", False, *ARGS)  # the first deployment: a new key, printed once
     new = re.search(r"AIRPARADIS_API_KEY\s+(\S+)\s+\(new", done.stdout).group(1)
     assert len(new) >= 40 and access.read_settings(
         {"AIRPARADIS_API_KEYS": _deployment_params(calls)["apiKeys"]}).key_hashes == (access.key_hash(new),)
+
+
+def _key_run(tmp_path, name: str, *args: str, current: str | None, key: str | None = None):
+    """deploy.sh against an existing Web App whose AIRPARADIS_API_KEYS is ``current`` ("" none)."""
+    (tmp_path / name).mkdir()
+    env = {"AZ_API_KEYS": current or ""} | ({"AIRPARADIS_API_KEY": key} if key else {})
+    done, calls, gh = _run_deploy(tmp_path / name, True, *ARGS, *args, env_extra=env)
+    assert done.returncode == 0, done.stderr
+    return done, _deployment_params(calls)["apiKeys"], calls, gh
+
+
+def test_a_second_run_keeps_the_api_key_unless_asked_to_rotate_it(tmp_path):
+    """Issue 12: a second run without $AIRPARADIS_API_KEY used to make a new key silently, locking out
+    CD and every client. Now it keeps the Web App's AIRPARADIS_API_KEYS as it is; -k or a given key rotates."""
+    from pyfunc import access
+
+    first, calls, _ = _run_deploy(tmp_path, False, *ARGS)  # the first deployment makes a key
+    assert first.returncode == 0, first.stderr
+    key = re.search(r"AIRPARADIS_API_KEY\s+(\S+)\s+\(new", first.stdout).group(1)
+    current = _deployment_params(calls)["apiKeys"]
+    assert not [c for c in calls if c[:3] == ["webapp", "config", "appsettings"]]  # nothing to read yet
+
+    # the second run, no key given: the current setting is read and deployed again, unchanged
+    done, deployed, calls, gh = _key_run(tmp_path, "again", "-s", current=current)
+    assert deployed == current, "a second run without a key replaced the Web App's API key"
+    assert "API key: a new one" in first.stdout
+    (read,) = [c for c in calls if c[:4] == ["webapp", "config", "appsettings", "list"]]
+    assert read[read.index("--name") + 1] == "air-paradis-api-abc"
+    assert "AIRPARADIS_API_KEYS" in read[read.index("--query") + 1]
+    assert "API key: kept" in done.stdout and "(new" not in done.stdout and key not in done.stdout
+    assert not [c for c in gh if c[:3] == ["secret", "set", "AIRPARADIS_API_KEY"]]  # CD's secret keeps the key too
+
+    # -k: a new key replaces it, printed once, and stored for CD with -s
+    done, deployed, calls, gh = _key_run(tmp_path, "rotate", "-k", "-s", current=current)
+    rotated = re.search(r"AIRPARADIS_API_KEY\s+(\S+)\s+\(new", done.stdout).group(1)
+    assert rotated != key and access.read_settings({"AIRPARADIS_API_KEYS": deployed}).key_hashes == \
+        (access.key_hash(rotated),)
+    assert "replaces the Web App's current key" in done.stdout
+    assert [c for c in gh if c[:3] == ["secret", "set", "AIRPARADIS_API_KEY"]]
+    assert not [c for c in calls if c[:3] == ["webapp", "config", "appsettings"]]
+
+    # an explicit key rotates to it
+    given = "an-explicit-key-0123456789abcdef"
+    done, deployed, _, _ = _key_run(tmp_path, "given", current=current, key=given)
+    assert access.read_settings({"AIRPARADIS_API_KEYS": deployed}).key_hashes == (access.key_hash(given),)
+    assert "API key: the one in $AIRPARADIS_API_KEY, which replaces" in done.stdout
+
+    # an existing app without the setting (deployed before keys existed): a new key
+    done, deployed, _, _ = _key_run(tmp_path, "none", current="")
+    made = re.search(r"AIRPARADIS_API_KEY\s+(\S+)\s+\(new", done.stdout).group(1)
+    assert access.read_settings({"AIRPARADIS_API_KEYS": deployed}).key_hashes == (access.key_hash(made),)

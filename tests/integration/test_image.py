@@ -18,6 +18,7 @@ from mlflow.tracking import MlflowClient
 from airparadis import config
 from airparadis.core import tracking
 from airparadis.release import image, replay, requirements
+from pyfunc import serving
 from tests.conftest import invoke
 from tests.servers import free_port, serve_process
 
@@ -44,6 +45,11 @@ def test_context_holds_the_registered_model(context, simple_version):
     registered = MlflowClient().get_model_version(config.settings().model_name, str(simple_version))
     mlmodel = (model_dir / "MLmodel").read_text()
     assert f"run_id: {registered.run_id}" in mlmodel
+    # what GET /version and X-Model-Version read in the image (CD's smoke check needs a registered version)
+    assert (model_dir / image.REGISTERED_META).is_file()
+    served = serving.served_model(str(model_dir))
+    assert (served["model_name"], served["model_version"]) == (config.settings().model_name, str(simple_version))
+    assert (manifest.model_name, manifest.model_version) == (config.settings().model_name, str(simple_version))
     for part in ["simple.py", "artifacts/pipeline.joblib", "code/pyfunc/from_code/simple.py",
                  "code/pyfunc/serving.py", "code/pyfunc/contract.py", "code/pyfunc/simple.py"]:
         assert (model_dir / part).is_file(), part
@@ -138,15 +144,18 @@ def test_replay_refuses_what_it_cannot_reproduce(tmp_path):
         replay.replay(tmp_path / "Dockerfile", tmp_path / "root")
 
 
-def _log_plain_model(tmp_path, name: str, requirements: list[str], code: bool) -> str:
+def _log_plain_model(tmp_path, name: str, requirements: list[str], code: bool, serving_code: bool = False) -> str:
+    """An unregistered model (its ``models:/<model id>`` URI); ``code``: with a pyfunc/ folder, which
+    has serving.py only if ``serving_code``."""
     class Echo(mlflow.pyfunc.PythonModel):
         def predict(self, context, model_input, params=None):
             return model_input
 
     code_paths = None
-    if code:  # a pyfunc/ folder without serving.py: a model logged before the hardened API
+    if code:  # without serving.py: a model logged before the hardened API
         legacy = tmp_path / "pyfunc"
-        shutil.copytree(config.ROOT / "pyfunc", legacy, ignore=shutil.ignore_patterns("serving.py", "__pycache__"))
+        skip = ("__pycache__",) if serving_code else ("serving.py", "__pycache__")
+        shutil.copytree(config.ROOT / "pyfunc", legacy, ignore=shutil.ignore_patterns(*skip))
         code_paths = [str(legacy)]
     with tracking.start_run(name):
         info = mlflow.pyfunc.log_model(name="model", python_model=Echo(), pip_requirements=requirements,
@@ -179,6 +188,16 @@ def test_refuses_a_model_without_the_hardened_api(tmp_path, capsys):
 
     code, out = invoke(command.main, "--model", uri, "--output", str(tmp_path / "cli"))
     assert code == 2 and "carries no code/pyfunc/serving.py" in out
+
+
+def test_refuses_a_model_that_cannot_name_its_registered_version(tmp_path):
+    """Issue 11, item 7: a build context without registered_model_meta would serve an API that
+    answers /version with "unregistered" (CD's smoke check fails on it): refused at build time."""
+    uri = _log_plain_model(tmp_path, "image-unregistered", ["mlflow==3.17.2"], code=True, serving_code=True)
+    assert not re.match(rf"models:/{re.escape(config.settings().model_name)}[/@]", uri)  # not a registered version
+    with pytest.raises(image.ImageError, match="registered_model_meta") as refused:
+        image.generate(uri, tmp_path / "out")
+    assert "no registered version" in str(refused.value) and "models:/<name>/<version>" in str(refused.value)
 
 
 def test_forbidden_packages_are_found_in_requirements_and_conda(tmp_path):
