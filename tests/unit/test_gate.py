@@ -1,6 +1,6 @@
 """The promotion gate's pure decision: the airline judge slice weighs as much as Sentiment140."""
 
-from airparadis.release.gate import Assessment, decide
+from airparadis.release.gate import SHOWN, Assessment, decide, table
 
 
 def assessment(version=2, f1=0.80, airline_f1=0.80):
@@ -34,3 +34,16 @@ def test_winning_on_airline_tweets_does_not_excuse_losing_on_validation():
 def test_winning_nowhere_is_refused():
     decision = decide(assessment(f1=0.802, airline_f1=0.801), assessment(version=1), margin=0.005)
     assert not decision.promote and all("within the margin" in r for r in decision.reasons)
+
+
+def test_the_printed_table_shows_every_quality_measure_on_both_sets_for_both_versions():
+    full = {m: 0.5 + i / 100 for i, m in enumerate(SHOWN)}
+    candidate = Assessment(3, "deep", dict(full), 5.25, 2.0, [], airline={**full, "brier": 0.137})
+    production = Assessment(1, "simple", dict(full), 2.98, 1.4, ["torch"], airline=None)
+    shown = table(candidate, production)
+    assert list(shown.columns) == ["candidate v3 (deep)", "production v1 (simple)"]
+    assert shown.loc[("airline judge", "brier"), "candidate v3 (deep)"] == 0.137
+    assert shown.loc[("validation", "pr_auc"), "production v1 (simple)"] == full["pr_auc"]
+    assert shown.loc[("airline judge", "accuracy")].isna().tolist() == [False, True]  # production not judged there
+    assert shown.loc[("budget", "heavy deps")].tolist() == ["-", "torch"]
+    assert {s for s, _ in shown.index} == {"validation", "airline judge", "budget"}
