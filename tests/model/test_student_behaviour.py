@@ -46,9 +46,8 @@ def test_the_student_learned_from_the_shipped_teacher(student):
     assert run.data.metrics["teacher_known_share"] >= (SAMPLE * 0.8) / (SAMPLE * 0.8 + feedback) - 0.01
 
 def test_clear_cases_and_invariance(student):
-    """Names and links are replaced by the same tokens, so they cannot matter. Adding one moved the
-    student by 0.13 to 0.16 across training runs (the simple model stays under MAX_SHIFT): not
-    asserted here, said in the README."""
+    """Names and links are replaced by the same tokens, so which one cannot matter. Adding one
+    moves the student by more than the simple model's MAX_SHIFT: not asserted here, said in the README."""
     model, threshold = student
     check_clear_cases(predict(model), threshold)
     check_invariance(predict(model), bounded_shift=False)
