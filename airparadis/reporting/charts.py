@@ -42,7 +42,8 @@ TEXT = {
            "before": "without feedback", "after": "with airline feedback", "feedback_axis": "accuracy on the "
            "airline tweets (%)", "feedback_title": "What field feedback adds",
            "buzz_title": "Negative tweets per day, February 2015", "buzz_axis": "negative tweets per day "
-           "(model's count)", "alert": "bad-buzz alert", "day": "day (February 2015)"},
+           "(model's count)", "alert": "bad-buzz alert", "false_alarm": "false alarm\n(quiet day)",
+           "day": "day (February 2015)"},
     "fr": {"deployed": "déployé", "accuracy": "tweets bien jugés (%)", "f1_negative":
            "tweets négatifs repérés : F1 (%)", "airline": "Tweets aériens, 21-24 févr. 2015",
            "validation": "Sentiment140 validation", "test": "Sentiment140 test",
@@ -54,7 +55,8 @@ TEXT = {
            "before": "sans retours", "after": "avec les retours aériens", "feedback_axis": "exactitude sur les "
            "tweets aériens (%)", "feedback_title": "Ce qu'apportent les retours du terrain",
            "buzz_title": "Tweets négatifs par jour, février 2015", "buzz_axis": "tweets négatifs par jour "
-           "(compte du modèle)", "alert": "alerte bad buzz", "day": "jour (février 2015)"},
+           "(compte du modèle)", "alert": "alerte bad buzz", "false_alarm": "fausse alerte\n(jour calme)",
+           "day": "jour (février 2015)"},
 }
 PIPELINE = {
     "en": ("data\nsplits as artifacts", "train\nsimple · student · BERT", "track\nruns, metrics, data",
@@ -145,7 +147,9 @@ def quality_by_split(rows: list[dict], lang: str):
 def cost(rows: list[dict], lang: str):
     plt = _plt()
     deployed, t = deployed_key(rows), TEXT[lang]
-    kept = [r for r in rows if not r["key"].endswith("_feedback")]  # retraining does not change the cost
+    # one row per model family: the deployed one where it is of that family, else the one without feedback
+    kept = [r for r in rows if r["key"] == deployed or (not r["key"].endswith("_feedback")
+                                                         and f"{r['key']}_feedback" != deployed)]
     fig, axes = plt.subplots(1, 3, figsize=(13, 4.2), sharey=True)
     for ax, (key, label, fmt) in zip(axes, (("model_size_mb", t["size"], "{:.1f}"),
                                             ("latency_single_ms_p50", t["latency"], "{:.2f}"),
@@ -199,9 +203,13 @@ def buzz_storm(buzz: dict, lang: str):
         ax.plot(x, [d["negatives"] for d in days], "o-", color=colour, label=group, lw=2)
         for d in days:
             if d["alerts"]:
-                ax.annotate(t["alert"], (dt.date.fromisoformat(d["day"]), d["negatives"]), xytext=(0, 14),
-                            textcoords="offset points", ha="center", color=ACCENT, fontweight="bold", fontsize=10)
-                ax.plot(dt.date.fromisoformat(d["day"]), d["negatives"], "*", ms=20, color=ACCENT, zorder=5)
+                false_alarm = d.get("episode") is False  # labelled report: a quiet day with an alert
+                colour = INK if false_alarm else ACCENT
+                ax.annotate(t["false_alarm" if false_alarm else "alert"], (dt.date.fromisoformat(d["day"]),
+                            d["negatives"]), xytext=(0, 14), textcoords="offset points", ha="center",
+                            color=colour, fontweight="bold", fontsize=10)
+                ax.plot(dt.date.fromisoformat(d["day"]), d["negatives"], "*", ms=20, zorder=5, color=colour,
+                        markerfacecolor="white" if false_alarm else colour, markeredgewidth=2)
     ax.xaxis.set_major_formatter(plt.matplotlib.dates.DateFormatter("%d"))
     ax.set_xlabel(t["day"])
     ax.set_ylabel(t["buzz_axis"])

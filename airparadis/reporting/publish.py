@@ -9,8 +9,14 @@ files that the project's own commands wrote from real runs:
 - ``benchmarks/results/<name>.json``: ``<name>_<key>`` for each number, e.g.
   ``$serving_latency_deep_p99_ms`` (nested keys and list items joined by ``_``);
 - ``docs/results/buzz_alerts.json`` (``python -m entrypoints.buzz --report``): ``buzz_alerts_<key>``, e.g.
-  ``$buzz_alerts_totals_episode_days_alerted`` or ``$buzz_alerts_alerts_0_about_summary``;
+  ``$buzz_alerts_totals_episode_days_alerted`` or ``$buzz_alerts_alerts_0_about_summary``; plus the
+  alerts sorted by the day they were raised on (:func:`alerts_by_day`): ``buzz_alerts_episode_alerts_<i>_<key>``
+  for alerts raised on an episode day (``$buzz_alerts_episode_alerts_0_about_summary``: the first alert of
+  a real bad buzz) and ``buzz_alerts_false_alarms_<i>_<key>`` for alerts raised on a quiet day, each with
+  its local ``day``;
 - differences between two models, in points: ``gain_<a>_over_<b>_<split>_<measure>_pts`` (``+3.1``).
+- the promotion gate's own settings (:mod:`airparadis.config`), in points of its metric:
+  ``gate_promotion_margin_pts`` and ``gate_tolerated_loss_pts``, so a document states the rule the code applies.
 
 Templates under ``docs/templates/`` are rendered to the same relative path under ``docs/``
 (``decks/*.md`` -> ``docs/decks/*.md``); :mod:`airparadis.reporting.documents` then builds the
@@ -24,6 +30,7 @@ from __future__ import annotations
 
 import json
 import string
+from datetime import UTC, datetime, timedelta, timezone
 from pathlib import Path
 
 from airparadis import config
@@ -54,7 +61,8 @@ def _fmt(value) -> str:
 
 def figures(comparison: Path = COMPARISON, benchmarks: Path = BENCHMARKS, buzz: Path = BUZZ) -> dict[str, str]:
     """Every placeholder value the templates may use, as text."""
-    values: dict[str, str] = {}
+    values: dict[str, str] = {"gate_promotion_margin_pts": f"{100 * config.PROMOTION_MARGIN:g}",
+                               "gate_tolerated_loss_pts": f"{100 * config.TOLERATED_LOSS:g}"}
     if comparison.exists():
         report = json.loads(comparison.read_text(encoding="utf-8"))
         values.update({f"report_{k}": _fmt(v) for k, v in report["meta"].items() if v is not None})
@@ -69,8 +77,40 @@ def figures(comparison: Path = COMPARISON, benchmarks: Path = BENCHMARKS, buzz: 
         for key, value in _flatten(json.loads(path.read_text(encoding="utf-8"))).items():
             values[f"{path.stem}_{key}"] = _fmt(value)
     if buzz.exists():
-        values.update({f"buzz_alerts_{k}": _fmt(v) for k, v in _flatten(json.loads(buzz.read_text("utf-8"))).items()})
+        report = json.loads(buzz.read_text("utf-8"))
+        values.update({f"buzz_alerts_{k}": _fmt(v) for k, v in _flatten(report).items()})
+        values.update({f"buzz_alerts_{k}": _fmt(v) for k, v in _flatten(alerts_by_day(report)).items()})
     return values
+
+
+def _offset(text: str) -> timezone:
+    """``UTC-08:00`` (``str`` of a :class:`datetime.timezone`) back to that timezone; ``UTC`` is UTC."""
+    if text in ("", "UTC"):
+        return UTC
+    sign = -1 if text[3] == "-" else 1
+    hours, minutes = text[4:].split(":")[:2]
+    return timezone(sign * timedelta(hours=int(hours), minutes=int(minutes)))
+
+
+def alerts_by_day(report: dict) -> dict[str, list[dict]]:
+    """The bad-buzz report's alerts split by the day each was raised on, in the order raised:
+    ``episode_alerts`` (raised on a day the human labels call an episode) and ``false_alarms`` (raised
+    on a quiet day the rule could judge), each alert with its local ``day``. An alert belongs to the
+    local day (``totals.utc_offset``) of its ``window_end``, as in ``monitoring.buzz.report.measure``.
+    Empty lists when the report has no labels (no day says ``episode``)."""
+    tz = _offset(report.get("totals", {}).get("utc_offset", "UTC"))
+    days = {(d["group"], d["day"]): d for d in report.get("days", [])}
+    out: dict[str, list[dict]] = {"episode_alerts": [], "false_alarms": []}
+    for alert in report.get("alerts", []):
+        day = datetime.fromisoformat(alert["window_end"].replace("Z", "+00:00")).astimezone(tz).date().isoformat()
+        verdict = days.get((alert["group"], day), {})
+        if "episode" not in verdict:
+            continue
+        if verdict["episode"]:
+            out["episode_alerts"].append({**alert, "day": day})
+        elif verdict.get("judged"):
+            out["false_alarms"].append({**alert, "day": day})
+    return out
 
 
 def gains(rows: dict[str, dict]) -> dict[str, str]:

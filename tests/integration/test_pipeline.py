@@ -16,13 +16,15 @@ def test_one_main_run_reads_the_raw_file_once_and_a_second_reuses_the_data_step(
     original = data.load_raw
     monkeypatch.setattr(data, "load_raw", lambda source: reads.append(source) or original(source))
 
-    first = pipeline.run(["data", "simple", "promote"], "bundled", SAMPLE)
-    assert reads == ["bundled"]  # data, simple and the gate all read the splits from one URI
-    assert first["data"].startswith("runs:/") and first["promote"][0].candidate.version == first["simple"]
-    run_id = mlflow.MlflowClient().get_model_version(config.settings().model_name, str(first["simple"])).run_id
-    assert mlflow.get_run(run_id).data.params["splits_uri"] == first["data"]
+    first = pipeline.run(list(pipeline.MAIN_STEPS), "bundled", SAMPLE)  # what `make train` runs, on a sample
+    assert reads == ["bundled"]  # data, simple, distill and the gate all read the splits from one URI
+    assert first["data"].startswith("runs:/")
+    assert [d.candidate.version for d in first["promote"]] == [first["simple"], first["distill"]]
+    for step in ("simple", "distill"):
+        run_id = mlflow.MlflowClient().get_model_version(config.settings().model_name, str(first[step])).run_id
+        assert mlflow.get_run(run_id).data.params["splits_uri"] == first["data"]
 
-    second = pipeline.run(["data"], "bundled", SAMPLE)
+    second = pipeline.run(["data", "simple"], "bundled", SAMPLE)
     assert reads == ["bundled"]  # nothing read again
     assert second["data"] == first["data"]  # the same finished data run
 

@@ -4,6 +4,7 @@ import json
 
 import pytest
 
+from airparadis import config
 from airparadis.reporting import publish
 
 
@@ -38,3 +39,42 @@ def test_templates_render_and_unmeasured_figures_are_refused(measured, tmp_path)
     (templates / "bad.md").write_text("BERT reaches $transformer_sts_test_accuracy_pct.")
     with pytest.raises(publish.FiguresMissing, match="bad.md: transformer_sts_test_accuracy_pct"):
         publish.render(templates, out, measured)
+
+
+def test_buzz_alerts_are_named_by_the_kind_of_day_they_were_raised_on(tmp_path):
+    """An alert belongs to the local day of its window's end: 2015-02-21T03:00Z is still the 20th in
+    UTC-08:00, a quiet day here, so the first alert of a real episode is the second one raised."""
+    def alert(group, end, summary):
+        return {"group": group, "window_end": end, "negatives": 40, "baseline": 10.0, "about": {"summary": summary}}
+
+    def day(group, d, episode, judged=True):
+        return {"group": group, "day": d, "episode": episode, "judged": judged, "alerts": 1}
+
+    buzz = tmp_path / "buzz_alerts.json"
+    buzz.write_text(json.dumps({
+        "totals": {"utc_offset": "UTC-08:00", "quiet_days_with_alert": 1},
+        "days": [day("United", "2015-02-20", False), day("United", "2015-02-21", True),
+                 day("Delta", "2015-02-22", True)],
+        "alerts": [alert("United", "2015-02-21T03:00:00Z", "a quiet evening"),
+                   alert("United", "2015-02-21T18:00:00Z", "cancelled flights"),
+                   alert("Delta", "2015-02-22T18:00:00Z", "late flights")],
+    }))
+    values = publish.figures(tmp_path / "none.json", tmp_path / "none", buzz)
+    assert values["buzz_alerts_alerts_0_about_summary"] == "a quiet evening"  # the raw list is still there
+    assert values["buzz_alerts_episode_alerts_0_about_summary"] == "cancelled flights"
+    assert values["buzz_alerts_episode_alerts_0_day"] == "2015-02-21"
+    assert values["buzz_alerts_episode_alerts_1_group"] == "Delta"
+    assert values["buzz_alerts_false_alarms_0_day"] == "2015-02-20"
+    assert values["buzz_alerts_false_alarms_0_group"] == "United"
+    assert "buzz_alerts_false_alarms_1_group" not in values and "buzz_alerts_episode_alerts_2_group" not in values
+
+
+def test_a_report_without_labels_names_no_episode_alert():
+    report = {"totals": {"utc_offset": "UTC"}, "days": [{"group": "all", "day": "2015-02-21", "judged": True}],
+              "alerts": [{"group": "all", "window_end": "2015-02-21T18:00:00Z"}]}
+    assert publish.alerts_by_day(report) == {"episode_alerts": [], "false_alarms": []}
+
+
+def test_the_gate_rule_comes_from_the_settings(measured):
+    assert measured["gate_promotion_margin_pts"] == f"{100 * config.PROMOTION_MARGIN:g}"
+    assert measured["gate_tolerated_loss_pts"] == f"{100 * config.TOLERATED_LOSS:g}"
