@@ -49,6 +49,8 @@ RESULTS = ROOT / "benchmarks" / "results"
 BATCH = 1_000
 # weights of the request kinds (out of 100)
 MIX = {"single": 89, "batch": 1, "no_content_type": 4, "invalid_json": 3, "empty_text": 3}
+# the n-th request's kind: every 100 requests hold exactly MIX's counts, in a shuffled (seeded) order
+SCHEDULE = random.Random(42).sample([kind for kind, weight in MIX.items() for _ in range(weight)], 100)
 EXPECTED_STATUS = {"single": 200, "batch": 200, "no_content_type": 415, "invalid_json": 400, "empty_text": 400}
 
 
@@ -65,12 +67,13 @@ class Load:
     lock = threading.Lock()
 
     @classmethod
-    def take(cls) -> bool:
+    def take(cls) -> str | None:
+        """The kind of the next request to send, or None when all were sent."""
         with cls.lock:
             if cls.sent >= cls.target:
-                return False
+                return None
             cls.sent += 1
-            return True
+            return SCHEDULE[(cls.sent - 1) % len(SCHEDULE)]
 
     @classmethod
     def record(cls, kind: str, problem: str | None) -> None:
@@ -89,9 +92,9 @@ class ApiUser(FastHttpUser):
 
     @task
     def one(self):
-        if not Load.take():
+        kind = Load.take()
+        if kind is None:
             raise StopUser
-        kind = random.choices(list(MIX), weights=list(MIX.values()))[0]
         texts: list[str] = []
         headers = {"Content-Type": "application/json"}
         if kind == "single":
@@ -149,19 +152,20 @@ def reference_labels(url: str, pool: list[str]) -> dict[str, str]:
     return labels
 
 
-def tree_rss_mb(pid: int) -> float:
+def tree(pid: int) -> tuple[float, int]:
+    """(resident memory in MB, number of processes) of the server and its children."""
     try:
         parent = psutil.Process(pid)
-        procs = [parent, *parent.children(recursive=True)]
-        return sum(p.memory_info().rss for p in procs if p.is_running()) / 1e6
+        procs = [p for p in (parent, *parent.children(recursive=True)) if p.is_running()]
+        return sum(p.memory_info().rss for p in procs) / 1e6, len(procs)
     except psutil.NoSuchProcess:
-        return 0.0
+        return 0.0, 0
 
 
 def run(model: str, workers: int, total: int, users: int, pool_size: int, max_seconds: float, timeout: float) -> dict:
     from airparadis import config
     from airparadis.core import data, registry, tracking
-    from airparadis.release.serve import free_port, wait_ready
+    from airparadis.release.serve import free_port, stop, wait_ready
     from pyfunc import serving
 
     tracking.setup()
@@ -178,7 +182,7 @@ def run(model: str, workers: int, total: int, users: int, pool_size: int, max_se
         proc = subprocess.Popen(serving.command("127.0.0.1", port, workers), env=env, stdout=out,
                                 stderr=subprocess.STDOUT, start_new_session=True)
     url = f"http://127.0.0.1:{port}"
-    peak = {"rss": 0.0}
+    peak = {"rss": 0.0, "processes": 0}
     try:
         wait_ready(url, proc, 300, log)
         started = time.perf_counter()
@@ -192,7 +196,8 @@ def run(model: str, workers: int, total: int, users: int, pool_size: int, max_se
 
         def sample():
             while True:
-                peak["rss"] = max(peak["rss"], tree_rss_mb(proc.pid))
+                rss, processes = tree(proc.pid)
+                peak["rss"], peak["processes"] = max(peak["rss"], rss), max(peak["processes"], processes)
                 gevent.sleep(0.5)
 
         sampler = gevent.spawn(sample)
@@ -213,7 +218,7 @@ def run(model: str, workers: int, total: int, users: int, pool_size: int, max_se
             "requests_per_second": round(sum(Load.answered.values()) / elapsed, 1),
             "p50_ms": stats.get_response_time_percentile(0.5), "p99_ms": stats.get_response_time_percentile(0.99),
             "max_ms": round(stats.max_response_time, 1), "seconds": round(elapsed, 1),
-            "server_peak_rss_mb": round(peak["rss"], 1),
+            "server_peak_rss_mb": round(peak["rss"], 1), "server_processes": peak["processes"],
             "unexpected": sum(Load.unexpected.values()), "unexpected_by_kind": dict(Load.unexpected),
             "unexpected_examples": Load.examples,
             "reference": {"tweets": len(Load.pool), "sequential_seconds": round(reference_s, 1)},
@@ -223,15 +228,7 @@ def run(model: str, workers: int, total: int, users: int, pool_size: int, max_se
         }
         return result
     finally:
-        import contextlib
-        import signal
-
-        with contextlib.suppress(ProcessLookupError):
-            os.killpg(proc.pid, signal.SIGTERM)
-        try:
-            proc.wait(timeout=30)
-        except subprocess.TimeoutExpired:
-            os.killpg(proc.pid, signal.SIGKILL)
+        stop([proc], timeout=30)
 
 
 def main(argv: list[str] | None = None) -> int:

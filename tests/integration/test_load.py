@@ -23,10 +23,11 @@ def test_load_benchmark_gets_only_expected_answers_with_two_workers(simple_versi
                            "--output", str(output)], cwd=config.ROOT, capture_output=True, text=True, timeout=900)
     assert done.returncode == 0, (done.stdout + done.stderr)[-3000:]
     result = json.loads(output.read_text())
-    assert result["workers"] == 2 and result["requests_answered"] == 400 and result["unexpected"] == 0
-    assert result["by_kind"].get("single", 0) > 200  # the mix: mostly single tweets
+    assert result["requests_answered"] == 400 and result["unexpected"] == 0
+    # every kind was sent, in the mix's proportions: batches of 1,000 and each bad request too
+    assert result["by_kind"] == {kind: 4 * weight for kind, weight in result["mix_weights"].items()}
     assert {"requests_per_second", "p50_ms", "p99_ms", "max_ms", "server_peak_rss_mb"} <= set(result)
-    assert result["server_peak_rss_mb"] > 100  # two processes holding the model were measured
+    assert result["server_processes"] >= 3  # uvicorn's supervisor and its two workers, each holding the model
 
 
 def test_the_worker_count_is_a_setting(monkeypatch):
