@@ -21,6 +21,20 @@ def scorer(api_url: str = "", model: str = ""):
     return ModelScorer(model_uri(model))
 
 
+def scored_by(api_url: str, model: str) -> str:
+    """What scored the stream, for the report: the API's URL, or the model URI and its version."""
+    if api_url:
+        return api_url
+    from airparadis.buzz.scoring import model_uri
+    from airparadis.core.registry import resolve_version
+
+    uri = model_uri(model)
+    try:
+        return f"{uri} (version {resolve_version(uri)})"
+    except Exception:  # noqa: BLE001 - a runs:/ or file URI has no registered version: the URI says it all
+        return uri
+
+
 def watch(input: str, alerts: Path | None, columns: stream.Columns, api_url: str = "", model: str = "",
           speed: float = 0.0, batch_size: int = 1000, notify: bool = True, report: Path | None = None,
           label_column: str = "", echo=print) -> buzz_monitor.RunSummary:
@@ -53,7 +67,7 @@ def watch(input: str, alerts: Path | None, columns: stream.Columns, api_url: str
         from monitoring.buzz import report as buzz_report
 
         labels = buzz_report.labelled_negatives(Path(input), columns, label_column) if label_column else None
-        written = buzz_report.write(summary.monitor, report, labels)
+        written = buzz_report.write(summary.monitor, report, labels, scored_by(api_url, model))
         echo("report: " + ", ".join(str(p) for p in written))
     return summary
 

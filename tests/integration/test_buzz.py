@@ -118,3 +118,19 @@ def test_the_command_sends_bad_buzz_events_to_application_insights(production, i
     assert got == sorted((a["group"], a["window_start"]) for a in in_process)
     props = events[0]["data"]["baseData"]["properties"]
     assert json.loads(props["about"])["tweets"] and props["about_summary"]
+
+
+def test_the_report_says_per_day_what_fired_and_which_model_version_scored(production, in_process, tmp_path):
+    out = tmp_path / "buzz_alerts"
+    code, output = invoke(buzz.main, "--input", str(STREAM), "--notify", "false", "--report", str(out),
+                          "--label-column", "airline_sentiment")
+    assert code == 0, output
+    written = json.loads(out.with_suffix(".json").read_text())
+    assert written["scored_by"] == f"{production.rsplit('/', 1)[0]}@{config.PRODUCTION_ALIAS} (version " \
+                                   f"{production.rsplit('/', 1)[1]})"
+    assert len(written["alerts"]) == len(in_process) == sum(day["alerts"] for day in written["days"])
+    totals = written["totals"]
+    assert totals["episode_days"] == len(totals["episode_leads_hours"]) and totals["quiet_days"] > 20
+    markdown = out.with_suffix(".md").read_text()
+    assert written["scored_by"] in markdown and "| kind of day |" in markdown
+    assert out.with_suffix(".png").read_bytes().startswith(b"\x89PNG")
