@@ -127,7 +127,8 @@ class BuzzMonitor:
         start, rule = group.next_start, self.rule
         decision = group.detector.close(start, group.negatives, group.tweets)
         group.terms[start] = WindowTerms.of(t for t, _ in group.negative_tweets)
-        for old in [s for s in group.terms if s < start - rule.lookback * rule.bucket]:
+        cutoff = start - rule.lookback * rule.bucket  # once: lookback is computed from the rule
+        for old in [s for s in group.terms if s < cutoff]:
             del group.terms[old]
         group.recent.append(group.negative_tweets)
         while len(group.recent) > rule.window_buckets:
