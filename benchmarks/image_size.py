@@ -123,6 +123,7 @@ def main(argv: list[str] | None = None) -> int:
             result = measure_packages(args.packages, Path(tmp))
         else:
             result = measure(args.model, Path(tmp), slim=not args.full_mlflow)
+    result["measured_at"] = time.strftime("%Y-%m-%dT%H:%M:%SZ", time.gmtime())
     args.output.parent.mkdir(parents=True, exist_ok=True)
     args.output.write_text(json.dumps(result, indent=2) + "\n")
     print(json.dumps(result, indent=2))

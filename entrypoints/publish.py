@@ -6,7 +6,7 @@ from typing import Annotated
 import typer
 
 from airparadis import cli, config
-from airparadis.reporting import charts, deep_note, documents, publish, settings_table
+from airparadis.reporting import charts, deep_note, documents, publish, readme_figures, settings_table
 
 
 def main(
@@ -27,6 +27,8 @@ def main(
         print(f"wrote {path.relative_to(config.ROOT)}")
     if settings_table.write():
         print("wrote the configuration table of README.md")
+    if readme_figures.write():
+        print("wrote the measured figures of README.md (image size, access cost, load)")
     if deep_model:
         print(f"wrote {deep_note.write(deep_model).relative_to(config.ROOT)}")
 

@@ -72,7 +72,9 @@ class Handlers:
     # --- API status ------------------------------------------------------------------------------
     def api_status(self) -> str:
         ok, message = self.client.status()
-        return f"{'**API OK.**' if ok else '**API DOWN.**'} {message}  \nModel: **{self.cfg.model_label}**"
+        served = self.client.served_model() if ok else None
+        model = f"{served[0]} (version {served[1]}, as the API says)" if served else self.cfg.model_label
+        return f"{'**API OK.**' if ok else '**API DOWN.**'} {message}  \nModel: **{model}**"
 
     # --- one tweet -------------------------------------------------------------------------------
     def predict(self, text: str):

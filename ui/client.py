@@ -18,6 +18,8 @@ from pyfunc.names import (
     MODEL_VERSION_HEADER,
     PROBABILITY_COLUMN,
     TEXT_COLUMN,
+    UNREGISTERED,
+    VERSION_PATH,
 )
 
 
@@ -60,6 +62,18 @@ class PredictionClient:
         if response.status_code != 200:
             return False, f"The prediction API at {self.api_url} answered HTTP {response.status_code} to /ping."
         return True, f"The prediction API at {self.api_url} is reachable."
+
+    def served_model(self) -> tuple[str, str] | None:
+        """(name, version) the API says it serves (the hardened API's ``GET /version``); None when it
+        does not say (MLflow's bare server answers its own version only, or a model served from a path)."""
+        try:
+            response = requests.get(f"{self.api_url}{VERSION_PATH}", timeout=self.timeout)
+            info = response.json() if response.status_code == 200 else None
+        except (requests.RequestException, ValueError):
+            return None
+        if not isinstance(info, dict) or info.get("model_version") in (None, UNREGISTERED):
+            return None
+        return str(info.get("model_name")), str(info["model_version"])
 
     def predict(self, texts: list[str]) -> list[Prediction]:
         payload = {"dataframe_records": [{TEXT_COLUMN: t} for t in texts]}

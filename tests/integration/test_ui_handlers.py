@@ -54,6 +54,7 @@ def test_report_names_the_version_that_answered_not_the_configured_alias(simple_
     with hardened_serve(f"models:/{name}@ui-answered-by", tracking_uri) as url:
         handlers = Handlers(UiSettings(api_url=url), monitoring=local_monitoring)
         assert handlers.cfg.model_version == "production"
+        assert f"{name} (version {simple_version}, as the API says)" in handlers.api_status()  # not the alias
         _, markdown, state, _ = handlers.predict("the flight was cancelled and nobody helped")
         message, _ = handlers.report_wrong(state)
     assert f"version {simple_version}" in markdown and message.startswith("**Done.**")
