@@ -80,6 +80,8 @@ def figures(comparison: Path = COMPARISON, benchmarks: Path = BENCHMARKS, buzz: 
         report = json.loads(buzz.read_text("utf-8"))
         values.update({f"buzz_alerts_{k}": _fmt(v) for k, v in _flatten(report).items()})
         values.update({f"buzz_alerts_{k}": _fmt(v) for k, v in _flatten(alerts_by_day(report)).items()})
+        # every quiet day alerted, however many: "Delta 2015-02-19, United 2015-02-20"
+        values["buzz_alerts_false_alarm_days"] = ", ".join(report["totals"].get("false_alarm_days", [])) or "none"
     return values
 
 

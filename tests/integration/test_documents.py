@@ -1,7 +1,8 @@
 """The decks and the article as the client opens them, built by the real tools (python-pptx, Debian's
-Chromium through Playwright) from the real templates, against a fixture comparison.json of the
-report's shape (tests/fixtures/comparison.json: made-up numbers, never published) and the repository's
-measured benchmark and bad-buzz files. No test depends on the exact numbers."""
+Chromium through Playwright) from the real templates and the repository's measured figures (the
+comparison, benchmark and bad-buzz files the documents are published from), so the slides checked
+for overflow are the ones shipped; and the committed documents are the render of those figures. No
+test depends on the exact numbers."""
 
 from __future__ import annotations
 
@@ -15,7 +16,7 @@ from airparadis import config
 from airparadis.reporting import charts, documents, publish
 from tests.conftest import ARTIFACTS
 
-FIXTURE = Path(__file__).parent.parent / "fixtures" / "comparison.json"
+MEASURED = publish.COMPARISON  # docs/results/comparison.json, written by `python -m entrypoints.report`
 DECKS = {"bad-buzz.fr": (10, 14), "bad-buzz.en": (10, 14), "mlops.en": (6, 8), "mlops.fr": (6, 8)}
 # Numbers a document may show that are not measurements, each with its reason.
 ALLOWED = {
@@ -38,8 +39,8 @@ def built(tmp_path_factory) -> Path:
     """docs/ rebuilt in a temporary folder: charts, rendered templates, decks, article."""
     out = tmp_path_factory.mktemp("docs")
     buzz = config.ROOT / "docs" / "results" / "buzz_alerts.json"
-    values = publish.figures(FIXTURE, publish.BENCHMARKS, buzz)
-    charts.draw(FIXTURE, buzz, out / "results" / "charts")
+    values = publish.figures(MEASURED, publish.BENCHMARKS, buzz)
+    charts.draw(MEASURED, buzz, out / "results" / "charts")
     publish.render(publish.TEMPLATES, out, values)
     documents.build(out / "decks", out / "blog-article.md")
     return out
@@ -47,7 +48,7 @@ def built(tmp_path_factory) -> Path:
 
 @pytest.fixture(scope="module")
 def allowed_numbers() -> set[str]:
-    values = publish.figures(FIXTURE, publish.BENCHMARKS, config.ROOT / "docs" / "results" / "buzz_alerts.json")
+    values = publish.figures(MEASURED, publish.BENCHMARKS, config.ROOT / "docs" / "results" / "buzz_alerts.json")
     return set().union(*(numbers(v) for v in values.values())) | set(ALLOWED)
 
 
@@ -165,8 +166,19 @@ def test_an_unmeasured_figure_stops_the_build(tmp_path):
     templates = tmp_path / "templates" / "decks"
     templates.mkdir(parents=True)
     shutil.copy(publish.TEMPLATES / "decks" / "bad-buzz.en.md", templates)
-    values = publish.figures(FIXTURE, publish.BENCHMARKS, config.ROOT / "docs" / "results" / "buzz_alerts.json")
+    values = publish.figures(MEASURED, publish.BENCHMARKS, config.ROOT / "docs" / "results" / "buzz_alerts.json")
     values.pop("transformer_airline_accuracy_pct")
     with pytest.raises(publish.FiguresMissing, match="decks/bad-buzz.en.md: transformer_airline_accuracy_pct"):
         publish.render(tmp_path / "templates", tmp_path / "out", values)
     assert not (tmp_path / "out").exists()
+
+
+def test_the_committed_documents_are_the_render_of_the_measured_figures(tmp_path):
+    """Nobody edited a rendered document by hand, and none is stale: re-rendering the templates
+    from the committed figures gives the committed Markdown, byte for byte."""
+    written = publish.render(publish.TEMPLATES, tmp_path, publish.figures())
+    assert written
+    for path in written:
+        committed = publish.OUT / path.relative_to(tmp_path)
+        assert committed.read_text(encoding="utf-8") == path.read_text(encoding="utf-8"), (
+            f"{committed} differs from its template's render: run `python -m entrypoints.publish`")

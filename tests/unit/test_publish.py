@@ -52,7 +52,7 @@ def test_buzz_alerts_are_named_by_the_kind_of_day_they_were_raised_on(tmp_path):
 
     buzz = tmp_path / "buzz_alerts.json"
     buzz.write_text(json.dumps({
-        "totals": {"utc_offset": "UTC-08:00", "quiet_days_with_alert": 1},
+        "totals": {"utc_offset": "UTC-08:00", "quiet_days_with_alert": 1, "false_alarm_days": ["United 2015-02-20"]},
         "days": [day("United", "2015-02-20", False), day("United", "2015-02-21", True),
                  day("Delta", "2015-02-22", True)],
         "alerts": [alert("United", "2015-02-21T03:00:00Z", "a quiet evening"),
@@ -67,6 +67,7 @@ def test_buzz_alerts_are_named_by_the_kind_of_day_they_were_raised_on(tmp_path):
     assert values["buzz_alerts_false_alarms_0_day"] == "2015-02-20"
     assert values["buzz_alerts_false_alarms_0_group"] == "United"
     assert "buzz_alerts_false_alarms_1_group" not in values and "buzz_alerts_episode_alerts_2_group" not in values
+    assert values["buzz_alerts_false_alarm_days"] == "United 2015-02-20"  # every quiet day alerted, in one phrase
 
 
 def test_a_report_without_labels_names_no_episode_alert():
