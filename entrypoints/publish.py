@@ -23,7 +23,7 @@ def main(
         print(f"wrote {path.relative_to(config.ROOT)}")
     for path in publish.render():
         print(f"wrote {path.relative_to(config.ROOT)}")
-    for path in documents.build():
+    for path in documents.build() + documents.previews():
         print(f"wrote {path.relative_to(config.ROOT)}")
     if settings_table.write():
         print("wrote the configuration table of README.md")

@@ -363,6 +363,28 @@ def build_article(markdown: Path) -> Path:
 
 DECKS = config.ROOT / "docs" / "decks"
 ARTICLE = config.ROOT / "docs" / "blog-article.md"
+PREVIEWS = {"bad-buzz.fr": (1, 6, 10), "bad-buzz.en": (1, 6, 10)}  # slides shown as PNG in docs/decks/previews/
+
+
+def previews(decks: Path = DECKS, which: dict[str, tuple[int, ...]] = PREVIEWS) -> list[Path]:
+    """PNG renderings of a few slides of each built deck (``<deck>-<NN>.png``), taken from its HTML
+    by the Chromium that prints the PDF: what a reader sees, without opening the deck."""
+    from playwright.sync_api import sync_playwright
+
+    out = decks / "previews"
+    out.mkdir(exist_ok=True)
+    written = []
+    with sync_playwright() as p:
+        browser = launch(p)
+        page = browser.new_page(viewport={"width": WIDTH, "height": HEIGHT})
+        for deck, slides in which.items():
+            page.goto((decks / f"{deck}.html").resolve().as_uri())
+            for n in slides:
+                target = out / f"{deck}-{n:02d}.png"
+                page.locator(f'section.slide[data-slide="{n}"]').screenshot(path=str(target))
+                written.append(target)
+        browser.close()
+    return written
 
 
 def build(decks: Path = DECKS, article: Path = ARTICLE) -> list[Path]:
