@@ -14,6 +14,19 @@ def model_uri(model: str = "") -> str:
     return model if ":" in model else f"models:/{config.settings().model_name}@{model}"
 
 
+def described(uri: str) -> str:
+    """``uri`` with the registered version behind it (``models:/m@production (version 3)``): what a
+    report names as the model that scored; a ``runs:/`` or path URI has no version and stays as is."""
+    from mlflow.exceptions import MlflowException
+
+    from airparadis.core.registry import resolve_version
+
+    try:
+        return f"{uri} (version {resolve_version(uri)})"
+    except (LookupError, MlflowException):
+        return uri
+
+
 class ModelScorer:
     def __init__(self, uri: str):
         import mlflow.pyfunc

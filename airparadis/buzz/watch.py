@@ -25,14 +25,9 @@ def scored_by(api_url: str, model: str) -> str:
     """What scored the stream, for the report: the API's URL, or the model URI and its version."""
     if api_url:
         return api_url
-    from airparadis.buzz.scoring import model_uri
-    from airparadis.core.registry import resolve_version
+    from airparadis.buzz.scoring import described, model_uri
 
-    uri = model_uri(model)
-    try:
-        return f"{uri} (version {resolve_version(uri)})"
-    except Exception:  # noqa: BLE001 - a runs:/ or file URI has no registered version: the URI says it all
-        return uri
+    return described(model_uri(model))
 
 
 def watch(input: str, alerts: Path | None, columns: stream.Columns, api_url: str = "", model: str = "",

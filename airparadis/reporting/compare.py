@@ -381,7 +381,7 @@ def run(
     single_calls: int = 50,
     batch_rows: int = 1000,
     log: bool = True,
-    partial: bool = True,
+    partial: bool = False,
 ) -> dict:
     """Build the comparison, write it to ``out_dir``, log it (``report`` run) and return it.
 
