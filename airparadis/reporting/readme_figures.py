@@ -1,19 +1,21 @@
-"""The README's measured figures, generated from the benchmarks' JSON files (never typed): each
-lives between ``<!-- figures:<name>:start ... -->`` and ``<!-- figures:<name>:end -->`` and is
-rewritten by ``python -m entrypoints.publish``, like the configuration table."""
+"""The measured figures of the documents in ``docs/`` (image size and load in ``deploy.md``, the cost
+of the access checks in ``api.md``), generated from the benchmarks' JSON files (never typed): each lives
+between ``<!-- figures:<name>:start ... -->`` and ``<!-- figures:<name>:end -->`` in the document
+:data:`WHERE` names and is rewritten by ``python -m entrypoints.publish``, like the configuration table.
+The README holds none of them."""
 
 from __future__ import annotations
 
 import json
 import re
-from collections.abc import Callable
+from collections.abc import Callable, Iterable
 from pathlib import Path
 
 import pandas as pd
 
 from airparadis import config
 
-README = config.ROOT / "README.md"
+DOCS = config.ROOT / "docs"
 RESULTS = config.ROOT / "benchmarks" / "results"
 
 
@@ -65,6 +67,7 @@ def load() -> str:
 
 
 BLOCKS: dict[str, Callable[[], str]] = {"image": image, "access": access, "load": load}
+WHERE: dict[str, Path] = {"image": DOCS / "deploy.md", "access": DOCS / "api.md", "load": DOCS / "deploy.md"}
 
 
 def markers(name: str) -> tuple[str, str]:
@@ -77,13 +80,20 @@ def block(name: str) -> str:
     return f"{start}\n{BLOCKS[name]()}\n{end}"
 
 
-def write(readme: Path = README) -> bool:
-    """Replace every generated block of the README; return whether it changed."""
-    text = new = readme.read_text(encoding="utf-8")
-    for name in BLOCKS:
+def write_blocks(document: Path, names: Iterable[str]) -> bool:
+    """Replace the named generated blocks of one document; return whether it changed."""
+    text = new = document.read_text(encoding="utf-8")
+    for name in names:
         start, end = markers(name)
         if start not in new:
-            raise LookupError(f"{readme} has no {start} marker")
+            raise LookupError(f"{document} has no {start} marker")
         new = re.sub(re.escape(start) + ".*?" + re.escape(end), lambda _, n=name: block(n), new, flags=re.S)
-    readme.write_text(new, encoding="utf-8")
+    document.write_text(new, encoding="utf-8")
     return new != text
+
+
+def write() -> bool:
+    """Replace every generated block in the document it lives in; return whether any changed."""
+    changed = [write_blocks(document, [name for name in BLOCKS if WHERE[name] == document])
+               for document in dict.fromkeys(WHERE.values())]
+    return any(changed)

@@ -1,4 +1,4 @@
-"""Settings: one declaration each, read when used, and the README's table generated from them."""
+"""Settings: one declaration each, read when used, and the table of docs/configuration.md generated from them."""
 
 import pytest
 from pydantic import ValidationError
@@ -7,9 +7,9 @@ from airparadis import config
 from airparadis.reporting import settings_table
 
 
-def test_the_readme_configuration_table_is_the_generated_one():
-    readme = settings_table.README.read_text(encoding="utf-8")
-    assert settings_table.block() in readme, "run `python -m entrypoints.publish` to regenerate the README table"
+def test_the_configuration_table_is_the_generated_one():
+    document = settings_table.DOCUMENT.read_text(encoding="utf-8")
+    assert settings_table.block() in document, "run `python -m entrypoints.publish` to regenerate the table"
     for variable in ("MLFLOW_TRACKING_URI", "AIRPARADIS_API_URL", "APPLICATIONINSIGHTS_CONNECTION_STRING"):
         assert f"`{variable}`" in settings_table.table()
 
