@@ -61,7 +61,7 @@ if [[ -n $NAME && -n $(az webapp show --resource-group "$RG" --name "$NAME" --qu
   APP_EXISTS=true  # main.bicep keeps its current app settings (registry credentials among them)
 fi
 
-# --- the API key (README, "API keys and per-client limits") ---
+# --- the API key (docs/deploy.md, "The API key: create, rotate, share the front-end") ---
 # KEY_MODE: kept (the Web App's current AIRPARADIS_API_KEYS, left as it is), given ($AIRPARADIS_API_KEY)
 # or new (made here, printed once): on the first deployment, or with -k
 API_KEY=${AIRPARADIS_API_KEY:-} API_KEY_HASH="" KEY_MODE=given

@@ -2,7 +2,7 @@
 // server image built by CD) on a Linux App Service plan F1, with a workspace-based Application
 // Insights (and its Log Analytics workspace) for the misprediction reports, and the alert module.
 //
-// Deploy with infra/deploy.sh (README, "Deploy to Azure"), or:
+// Deploy with infra/deploy.sh (docs/deploy.md), or:
 //   az deployment group create -g <rg> --template-file infra/main.bicep \
 //     --parameters containerImage=ghcr.io/<owner>/<repo>/air-paradis-sentiment:latest \
 //                  alertEmail=<mail> alertPhone=<phone> apiKeys=sha256:<hash of the API key>
