@@ -154,6 +154,15 @@ def _stop(engine: Engine) -> None:
         except subprocess.TimeoutExpired:
             engine.process.kill()
             engine.process.wait()
+    _unmount_under(engine.root)
+
+
+def _unmount_under(root: Path) -> None:
+    """Unmount what the daemon left mounted under ``root`` (its network namespace), so it can be deleted."""
+    with open("/proc/mounts") as f:
+        points = [line.split()[1] for line in f if line.split()[1].startswith(f"{root}/")]
+    for point in sorted(points, reverse=True):
+        subprocess.run(["umount", "--lazy", point], capture_output=True)
 
 
 def base_tarball() -> Path:
