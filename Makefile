@@ -7,7 +7,7 @@ export MLFLOW_TRACKING_URI ?= sqlite:///$(CURDIR)/mlflow.db
 export PATH := $(BIN):$(PATH)
 export TF_CPP_MIN_LOG_LEVEL ?= 2
 
-.PHONY: help install demo train serve ui test test-fast lint clean report report-deps ui-app test-deps image tracking-server
+.PHONY: help install demo train serve ui test test-fast lint clean report report-deps ui-app test-deps image tracking-server container-benchmark
 
 help:  ## list the targets
 	@grep -hE '^[a-z-]+:.*## ' $(MAKEFILE_LIST) | awk -F':.*## ' '{printf "  make %-10s %s\n", $$1, $$2}'
@@ -46,15 +46,22 @@ ui-app: install  ## the Gradio front-end on 127.0.0.1:7860 (API: AIRPARADIS_API_
 AZ_CLI_DIR ?= /opt/azure-cli
 AZ_CLI_VERSION := 2.91.0
 
-test-deps:  ## outside .venv: Debian's Chromium, PostgreSQL and a Java runtime (Spark), the Azure CLI (its own venv)
-	test -x /usr/bin/chromium && ls /usr/lib/postgresql/*/bin/initdb >/dev/null 2>&1 && command -v java >/dev/null || \
-	  (apt-get update && DEBIAN_FRONTEND=noninteractive apt-get install -y chromium postgresql default-jre-headless)
+# docker.io: the Docker engine the tests start (own socket and data root, host network untouched) to build
+# and run the serving image; mmdebstrap: its base image from Debian's packages (no image registry here)
+test-deps:  ## outside .venv: Debian's Chromium, PostgreSQL, a Java runtime (Spark), docker.io, mmdebstrap, the Azure CLI
+	test -x /usr/bin/chromium && ls /usr/lib/postgresql/*/bin/initdb >/dev/null 2>&1 && command -v java >/dev/null && \
+	  test -x /usr/sbin/dockerd && test -x /usr/bin/docker && test -x /usr/bin/mmdebstrap || \
+	  (apt-get update && DEBIAN_FRONTEND=noninteractive apt-get install -y chromium postgresql default-jre-headless \
+	    docker.io mmdebstrap)
 	$(AZ_CLI_DIR)/bin/az version --output none 2>/dev/null && \
 	  $(AZ_CLI_DIR)/bin/python -m pip show azure-cli 2>/dev/null | grep -qx 'Version: $(AZ_CLI_VERSION)' || \
 	  ($(PY) -m venv $(AZ_CLI_DIR) && $(AZ_CLI_DIR)/bin/python -m pip install -q azure-cli==$(AZ_CLI_VERSION))
 
 report-deps:  ## system packages the documents need (Debian's Chromium prints the decks to PDF)
 	test -x /usr/bin/chromium || (apt-get update && DEBIAN_FRONTEND=noninteractive apt-get install -y chromium)
+
+container-benchmark: install test-deps  ## build the image with Docker, run it under F1's limits, measure it (benchmarks/results/container.json)
+	$(BIN)/python -m benchmarks.container $(if $(MODEL),--model $(MODEL))
 
 report: install report-deps  ## compare the approaches, time the served model, render docs/ (decks PDF+PPTX, article)
 	$(BIN)/python -m entrypoints.report

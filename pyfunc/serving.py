@@ -44,6 +44,7 @@ import re
 import sys
 import zlib
 
+from pyfunc import supervisor
 from pyfunc.contract import MAX_ERROR_MESSAGE_CHARS
 from pyfunc.names import (
     MAX_BATCH_ROWS,
@@ -233,7 +234,14 @@ def served_model(model_path: str, model=None) -> dict:
     from mlflow.version import VERSION
 
     return {**info, "run_id": getattr(metadata, "run_id", None), "model_id": getattr(metadata, "model_id", None),
-            "approach": config.get("approach"), "mlflow_version": VERSION}
+            "approach": config.get("approach"), "mlflow_version": VERSION, **worker_restarts()}
+
+
+def worker_restarts() -> dict:
+    """How many times the image's supervisor restarted this worker, and why the last one died
+    (``pyfunc/supervisor.py`` sets them; 0 and None outside the image)."""
+    return {"worker_restarts": int(os.environ.get(supervisor.RESTARTS_ENV, "0")),
+            "worker_last_exit": os.environ.get(supervisor.LAST_EXIT_ENV)}
 
 
 class HardenedApp:

@@ -114,6 +114,17 @@ def deep_uri(deep_version) -> str:
 
 
 @pytest.fixture(scope="session")
+def docker_engine(session_dir):
+    """A Docker daemon of the session's own (data root and socket in the session folder, host network
+    untouched), its containers removed and the daemon stopped at the end. A machine where it
+    cannot start fails the tests that need it, with the reason (``make test-deps`` installs it)."""
+    from airparadis.release import engine
+
+    with engine.daemon(session_dir / "docker") as running:
+        yield running
+
+
+@pytest.fixture(scope="session")
 def artifacts_dir() -> Path:
     ARTIFACTS.mkdir(exist_ok=True)
     return ARTIFACTS

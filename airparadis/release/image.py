@@ -19,6 +19,15 @@ engine needed), hardened for the free Azure App Service plan, and check what it 
   version: ``GET /version`` and the ``X-Model-Version`` header read ``model_dir/registered_model_meta``
   (MLflow writes it when it downloads a registered ``models:/<name>/<version>`` or ``@alias``), and
   CD's smoke check fails on an API that answers ``unregistered``;
+* takes its base image as the build argument ``BASE_IMAGE``, whose default is MLflow's (the one CD
+  builds from on GitHub); the tests build from a Debian-made base with the same Python
+  (``airparadis.release.engine``);
+* gives every ``pip install`` step the optional build secrets ``pip.conf`` and ``pip-ca`` (a pip
+  configuration and the CA bundle it names), mounted for that step only: a machine whose package
+  index needs them passes them to ``docker build --secret``; they never reach the image, and CD
+  passes none;
+* starts the worker under ``pyfunc/supervisor.py`` (copied into the context), which restarts it
+  after a crash or a kill by the memory limit and reports the restarts in ``GET /version``;
 * writes ``image-manifest.json`` (model URI, served name and version, requirements, sizes) next to
   the Dockerfile, and keeps MLflow's original as ``Dockerfile.mlflow`` for comparison.
 
@@ -43,8 +52,15 @@ from pyfunc.names import MODEL_NAME, UNREGISTERED
 
 PORT = 8080
 SERVER_MODULE = Path("code") / "pyfunc" / "serving.py"
-ENTRYPOINT = (f'ENTRYPOINT ["python", "-m", "uvicorn", "--factory", "pyfunc.serving:create_app", '
-              f'"--host", "0.0.0.0", "--port", "{PORT}"]')
+SUPERVISOR = config.ROOT / "pyfunc" / "supervisor.py"  # copied into the context, run as the entry point
+SUPERVISOR_PATH = "/opt/ml/supervisor.py"  # where the image has it
+ENTRYPOINT = (f'ENTRYPOINT ["python", "{SUPERVISOR_PATH}", "python", "-m", "uvicorn", "--factory", '
+              f'"pyfunc.serving:create_app", "--host", "0.0.0.0", "--port", "{PORT}"]')
+BASE_IMAGE_ARG = "BASE_IMAGE"  # docker build --build-arg BASE_IMAGE=... (default: MLflow's base)
+PIP_CONF_SECRET = "pip.conf"  # docker build --secret id=pip.conf,src=...: a pip configuration, for pip steps only
+PIP_CA_SECRET = "pip-ca"  # docker build --secret id=pip-ca,src=...: a CA bundle that pip.conf may name
+PIP_SECRETS = (f"--mount=type=secret,id={PIP_CONF_SECRET},target=/etc/pip.conf "
+               f"--mount=type=secret,id={PIP_CA_SECRET}")
 RUNTIME_ENV = [
     "ENV PYTHONPATH=/opt/ml/model/code",
     "ENV __pyfunc_model_path__=/opt/ml/model",
@@ -54,7 +70,7 @@ RUNTIME_ENV = [
 ]
 IMAGE_NAME = MODEL_NAME  # docker image name
 MODEL_DIR = "/opt/ml/model"  # where MLflow's Dockerfile copies the model
-INSTALL_MODEL_REQUIREMENTS = f"RUN pip install --no-cache-dir -r {MODEL_DIR}/requirements.txt"
+INSTALL_MODEL_REQUIREMENTS = f"RUN {PIP_SECRETS} pip install --no-cache-dir -r {MODEL_DIR}/requirements.txt"
 DEFAULT_OUTPUT = config.ROOT / "build" / "image"
 
 
@@ -119,8 +135,14 @@ def harden_dockerfile(text: str, slim: bool = True) -> str:
             line = INSTALL_MODEL_REQUIREMENTS
         if slim and re.fullmatch(r"RUN pip install mlflow==[\w.]+", line.strip()):
             line = line.replace("pip install mlflow==", "pip install mlflow-skinny==")
+        if line.startswith("RUN pip install"):
+            line = line.replace("RUN ", f"RUN {PIP_SECRETS} ", 1)
+        if line.startswith("FROM "):
+            lines.append(f"ARG {BASE_IMAGE_ARG}={line.split()[1]}")
+            line = f"FROM ${{{BASE_IMAGE_ARG}}}"
         if line.startswith("ENTRYPOINT"):
-            lines += ["# The hardened API (pyfunc/serving.py) in front of MLflow's scoring server", *RUNTIME_ENV]
+            lines += ["# The hardened API (pyfunc/serving.py) in front of MLflow's scoring server, its worker",
+                      "# restarted by pyfunc/supervisor.py", *RUNTIME_ENV, f"COPY {SUPERVISOR.name} {SUPERVISOR_PATH}"]
             line = ENTRYPOINT
         lines.append(line)
     if ENTRYPOINT not in lines or INSTALL_MODEL_REQUIREMENTS not in lines:
@@ -156,6 +178,7 @@ def generate(model_uri: str | None = None, output: Path = DEFAULT_OUTPUT, slim: 
     original = dockerfile.read_text()
     (output / "Dockerfile.mlflow").write_text(original)  # MLflow's own, kept for comparison (not built)
     dockerfile.write_text(harden_dockerfile(original, slim))
+    shutil.copy2(SUPERVISOR, output / SUPERVISOR.name)
     if slim:
         slim_requirements(model_dir)
     base = next(line.split()[1] for line in original.splitlines() if line.startswith("FROM"))

@@ -9,8 +9,15 @@ folders that steps write into exist. A step that fails stops the
 replay with its output, as ``docker build`` would. ``ENTRYPOINT`` is returned, its paths moved
 too, for the caller to start.
 
+``ARG NAME=default`` before ``FROM`` (the base image's build argument) takes its default; a
+``RUN --mount=...`` step's mounts (pip's build secrets) are dropped, the replay passing this
+machine's pip settings through its environment instead.
+
 What it does not reproduce: the base image's system packages (a ``RUN apt-get`` step fails
-loudly here) and the image's file permissions. CD's ``docker build`` job builds the real image.
+loudly here) and the image's file permissions. The tests build the real image with a Docker engine
+(``airparadis.release.engine``, ``tests/integration/test_container.py``); this replay stays for
+``benchmarks/image_size.py``, which measures the Python layer distribution by distribution (and the
+deep model's pins without a model) where a Docker engine is not installed.
 """
 
 from __future__ import annotations
@@ -82,9 +89,15 @@ def replay(dockerfile: Path, root: Path, log=print) -> Replay:
     context = dockerfile.parent
     root.mkdir(parents=True, exist_ok=True)
     state: Replay | None = None
+    build_args: dict[str, str] = {}
     for keyword, args in instructions(dockerfile.read_text()):
+        if keyword == "ARG" and state is None:
+            name, _, default = args.partition("=")
+            build_args[name.strip()] = default.strip()
+            continue
         if keyword == "FROM":
-            wanted = _python_version(args.split()[0])
+            base = re.sub(r"\$\{(\w+)\}", lambda m: build_args.get(m.group(1), m.group(0)), args.split()[0])
+            wanted = _python_version(base)
             here = f"{sys.version_info.major}.{sys.version_info.minor}"
             if wanted != here:
                 raise ReplayError(f"FROM {args}: the image runs Python {wanted}, this interpreter is {here}")
@@ -113,6 +126,7 @@ def replay(dockerfile: Path, root: Path, log=print) -> Replay:
                     destination.parent.mkdir(parents=True, exist_ok=True)
                     shutil.copy2(context / source, destination)
         elif keyword == "RUN":
+            args = re.sub(r"^(?:--mount=\S+\s+)+", "", args)
             command = _moved(args, root)
             if re.search(r"\bapt-get\b|\bapk\b|\byum\b", command):
                 raise ReplayError(f"RUN {args}: system packages cannot be replayed in a virtualenv")

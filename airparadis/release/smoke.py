@@ -12,7 +12,9 @@
 5. ``GET /version`` names the served model's registered name and version (a number: the image
    must carry ``registered_model_meta``, which MLflow writes when it downloads a ``models:/`` URI;
    a model served from a path says ``unregistered`` and fails), and the prediction's
-   ``X-Model-Name`` / ``X-Model-Version`` headers say the same.
+   ``X-Model-Name`` / ``X-Model-Version`` headers say the same;
+6. ``worker``: whether the image's supervisor restarted the API's worker (a crash, a kill by the
+   memory limit), how many times and why the last one died, as ``GET /version`` reports it.
 
 Exit status 0 when all pass, 1 otherwise, with the reason on stderr.
 """
@@ -158,12 +160,23 @@ def check_bad_request(url: str, api_key: str | None = None) -> dict:
     return payload
 
 
+def worker_state(served: dict) -> str:
+    """Whether the API's worker was restarted (a crash, a kill by the memory limit), as ``GET /version``
+    reports it (the image's ``pyfunc/supervisor.py`` restarts the worker and counts)."""
+    restarts = served.get("worker_restarts")
+    if restarts is None:
+        return "restarts not reported (an API older than the image's supervisor)"
+    if int(restarts) == 0:
+        return "not restarted"
+    return f"restarted {restarts} time(s); the last worker died: {served.get('worker_last_exit')}"
+
+
 def run(url: str, wait: float = 600.0, api_key: str | None = None) -> dict:
     """Every check; with ``api_key``, also that a request without it is refused."""
     url = url.rstrip("/")
     ready = wait_for_ping(url, wait)
     refused = {"refused_without_key": check_refused_without_key(url, api_key)} if api_key else {}
     served = check_version(url)
-    return {"url": url, "ping_seconds": round(ready, 1), "served": served, **refused,
+    return {"url": url, "ping_seconds": round(ready, 1), "served": served, "worker": worker_state(served), **refused,
             "predictions": check_prediction(url, api_key, served["model_version"], served["model_name"]),
             "bad_request": check_bad_request(url, api_key)}

@@ -81,7 +81,8 @@ def test_ci_lints_and_runs_make_test_on_every_push_and_pull_request():
     assert uses(ci, "actions/setup-python")[0]["with"]["python-version"] == "3.11"
     # the test job runs as root on Debian with Python 3.11, so `make test-deps` can apt-get Chromium
     (test_job,) = [job for job in ci["jobs"].values() if any(s.get("run") == "make test" for s in job["steps"])]
-    assert re.fullmatch(r"python:3\.11-slim-\w+", test_job["container"])
+    assert re.fullmatch(r"python:3\.11-slim-\w+", test_job["container"]["image"])
+    assert test_job["container"]["options"] == "--privileged"  # the tests start their own Docker daemon
 
 
 def test_ci_builds_the_serving_image_with_docker_and_smoke_tests_the_container():
@@ -89,6 +90,7 @@ def test_ci_builds_the_serving_image_with_docker_and_smoke_tests_the_container()
     job = load("ci.yml")["jobs"]["image"]
     assert job["runs-on"] == "ubuntu-latest" and "container" not in job  # the runner's own Docker engine
     scripts = [s.get("run", "") for s in job["steps"]]
+    assert not any("BASE_IMAGE" in s for s in scripts)  # the Dockerfile's default base, as CD builds it
     order = [next(i for i, s in enumerate(scripts) if re.search(pattern, s)) for pattern in (
         r"pip install -r requirements/simple\.txt", r"python -m entrypoints\.simple", r"python -m entrypoints\.image "
         r".*--output build/image", r"docker build .*build/image", r"docker run .*127\.0\.0\.1:8080:8080",

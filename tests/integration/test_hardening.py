@@ -282,7 +282,8 @@ def test_every_answer_says_which_model_answered(simple_version, tracking_uri):
     assert served.status_code == 200
     assert served.json() | {"model_id": None} == {"model_name": name, "model_version": str(simple_version),
                                                    "run_id": run_id, "model_id": None, "approach": "simple",
-                                                   "mlflow_version": mlflow.__version__}
+                                                   "mlflow_version": mlflow.__version__,
+                                                   "worker_restarts": 0, "worker_last_exit": None}
     for answer in (good, bad):
         assert answer.headers[MODEL_NAME_HEADER] == name
         assert answer.headers[MODEL_VERSION_HEADER] == str(simple_version)

@@ -6,7 +6,6 @@ from __future__ import annotations
 import json
 import re
 import shutil
-import subprocess
 import sys
 
 import mlflow
@@ -67,7 +66,7 @@ def test_requirements_are_the_pinned_serving_ones_without_tensorflow_or_torch(co
     assert pins["mlflow-skinny"] == serving["mlflow"]
     assert manifest.requirements == [f"{k}=={v}" for k, v in pins.items()]
     dockerfile = (out / "Dockerfile").read_text()
-    assert f"RUN pip install mlflow-skinny=={serving['mlflow']}\n" in dockerfile
+    assert f"RUN {image.PIP_SECRETS} pip install mlflow-skinny=={serving['mlflow']}\n" in dockerfile
     everything = " ".join(p.read_text().lower() for p in model_dir.glob("*.y*ml")) + " ".join(pins)
     for forbidden in config.BUDGET.forbidden_prefixes:
         assert forbidden not in everything
@@ -76,11 +75,21 @@ def test_requirements_are_the_pinned_serving_ones_without_tensorflow_or_torch(co
 def test_dockerfile_runs_the_hardened_api_on_port_8080_without_nginx(context):
     _, out, _ = context
     dockerfile = (out / "Dockerfile").read_text()
-    assert dockerfile.startswith("# Build an image") and "FROM python:3.11" in dockerfile
+    assert dockerfile.startswith("# Build an image")
+    # the base image is a build argument whose default is the one CD builds from on GitHub
+    assert re.search(r"^ARG BASE_IMAGE=python:3\.11[\w.-]*\nFROM \$\{BASE_IMAGE\}$", dockerfile, re.M)
     assert "COPY model_dir /opt/ml/model" in dockerfile
+    # pip's build secrets are mounted for the pip steps, nothing else names them
+    pip_steps = [line for line in dockerfile.splitlines() if " pip install " in line]
+    assert len(pip_steps) == 2 and all(line.startswith(f"RUN {image.PIP_SECRETS} pip") for line in pip_steps)
+    assert dockerfile.count("type=secret") == 4
     assert "nginx" not in dockerfile and "C._serve" not in dockerfile
     entry = json.loads(dockerfile.split("ENTRYPOINT", 1)[1].strip())
     assert entry[entry.index("--port") + 1] == "8080" and "pyfunc.serving:create_app" in entry
+    # the worker runs under the supervisor, copied into the context from pyfunc/
+    assert entry[:2] == ["python", image.SUPERVISOR_PATH] and entry[2:4] == ["python", "-m"]
+    assert f"COPY supervisor.py {image.SUPERVISOR_PATH}" in dockerfile
+    assert (out / "supervisor.py").read_bytes() == image.SUPERVISOR.read_bytes()
     assert "ENV __pyfunc_model_path__=/opt/ml/model" in dockerfile
     assert "ENV PYTHONPATH=/opt/ml/model/code" in dockerfile
 
@@ -93,8 +102,10 @@ def test_entrypoint_serves_the_model_from_the_build_context(context, simple_mode
     dockerfile = (out / "Dockerfile").read_text()
     argv = json.loads(dockerfile.split("ENTRYPOINT", 1)[1].strip())
     port = free_port()
-    argv[0], argv[argv.index("--host") + 1], argv[argv.index("--port") + 1] = sys.executable, "127.0.0.1", str(port)
-    env = {"PATH": "/usr/bin:/bin", "PYTHONPATH": str(out / "model_dir" / "code"),
+    argv = [sys.executable if a == "python" else str(out / "supervisor.py") if a == image.SUPERVISOR_PATH else a
+            for a in argv]
+    argv[argv.index("--host") + 1] = "127.0.0.1"
+    env = {"PATH": "/usr/bin:/bin", "PYTHONPATH": str(out / "model_dir" / "code"), "WEBSITES_PORT": str(port),
            "__pyfunc_model_path__": str(out / "model_dir"), "HOME": str(tmp_path)}
     texts = ["worst airline ever, lost my bags and nobody cares", "lovely crew, thank you for the great flight"]
     with serve_process(argv, env, port, cwd=tmp_path) as url:
@@ -107,29 +118,17 @@ def test_entrypoint_serves_the_model_from_the_build_context(context, simple_mode
     assert refused.status_code == 415  # the hardening layer is the one answering
 
 
-@pytest.mark.slow
-def test_dockerfile_steps_replayed_in_a_fresh_virtualenv_serve_one_request(context, simple_model, tmp_path):
-    """The image's Python environment built for real: every step of the generated Dockerfile, in
-    order and with the same commands, in a fresh virtualenv (packages from the registry), then its
-    ENTRYPOINT started with that environment only. MLflow's ``_install_pyfunc_deps`` step failed
-    here (``ModuleNotFoundError: numpy``) once ``mlflow-skinny`` was installed alone."""
-    _, out, _ = context
-    built = replay.replay(out / "Dockerfile", tmp_path / "image", log=lambda _: None)
-    assert built.steps[0] == "FROM" and built.steps.count("RUN") >= 3 and built.steps[-1] == "ENTRYPOINT"
-    assert image.INSTALL_MODEL_REQUIREMENTS in (out / "Dockerfile").read_text()
-    argv, port = list(built.entrypoint), free_port()
-    argv[argv.index("--host") + 1], argv[argv.index("--port") + 1] = "127.0.0.1", str(port)
-    assert argv[0] == "python" and built.env["PATH"].startswith(str(built.python.parent))  # the image's python
-    texts = ["worst airline ever, lost my bags and nobody cares", "lovely crew, thank you for the great flight"]
-    with serve_process(argv, built.env, port, timeout=300, cwd=built.workdir) as url:
-        answer = requests.post(f"{url}/invocations", json={"dataframe_records": [{"text": t} for t in texts]},
-                               timeout=60)
-    assert answer.status_code == 200, answer.text
-    expected = simple_model.predict(pd.DataFrame({"text": texts}))
-    assert [p["label"] for p in answer.json()["predictions"]] == expected["label"].tolist()
-    freeze = subprocess.run([str(built.python), "-m", "pip", "list", "--format=freeze"], capture_output=True,
-                            text=True, check=True).stdout.lower()
-    assert "mlflow-skinny==" in freeze and "\nmlflow==" not in freeze and "gunicorn" not in freeze
+def test_replay_takes_the_base_argument_and_drops_the_secret_mounts(tmp_path):
+    """What benchmarks/image_size.py replays: the generated Dockerfile's ``ARG BASE_IMAGE`` default
+    and its ``RUN --mount=type=secret`` pip steps (the real build: tests/integration/test_container.py)."""
+    base = f"FROM ${{{image.BASE_IMAGE_ARG}}}\n"
+    (tmp_path / "Dockerfile").write_text(f"ARG {image.BASE_IMAGE_ARG}=python:3.11-slim\n{base}"
+                                         f"RUN {image.PIP_SECRETS} python -c 'import sys' > /opt/done\n")
+    built = replay.replay(tmp_path / "Dockerfile", tmp_path / "root")
+    assert built.steps == ["FROM", "RUN"] and (tmp_path / "root" / "opt" / "done").is_file()
+    (tmp_path / "Dockerfile").write_text(f"ARG {image.BASE_IMAGE_ARG}=python:3.9-slim\n{base}")
+    with pytest.raises(replay.ReplayError, match="Python 3.9"):
+        replay.replay(tmp_path / "Dockerfile", tmp_path / "root")
 
 
 def test_replay_refuses_what_it_cannot_reproduce(tmp_path):
