@@ -22,7 +22,7 @@ from dataclasses import asdict
 from pathlib import Path
 
 from monitoring.env import ConfigError, shown
-from monitoring.report import InvalidReport, MispredictionReport
+from monitoring.mispredictions.record import InvalidReport, MispredictionReport
 from pyfunc.names import (
     LABEL_COLUMN,
     LABEL_NEGATIVE,
@@ -61,7 +61,7 @@ class Handlers:
     def monitoring(self):
         if self._monitoring is None and self._monitoring_error is None:
             try:
-                from monitoring.service import Monitoring
+                from monitoring.mispredictions.service import Monitoring
 
                 self._monitoring = Monitoring()
             except Exception as e:  # noqa: BLE001 - shown to the user as a sentence

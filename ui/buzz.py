@@ -28,7 +28,7 @@ def figure(monitor: BuzzMonitor):
     matplotlib.use("Agg")
     import matplotlib.pyplot as plt
 
-    from monitoring.buzz.report import draw
+    from monitoring.buzz.daily import draw
 
     fig = draw(monitor.hourly_series(), monitor.alerts, plt)
     plt.close(fig)

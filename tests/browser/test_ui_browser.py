@@ -15,7 +15,7 @@ from pathlib import Path
 import pytest
 import requests
 
-from monitoring.store import LocalStore
+from monitoring.mispredictions.store import LocalStore
 from tests.servers import free_port
 
 CHROMIUM = "/usr/bin/chromium"

@@ -7,7 +7,7 @@ import csv
 import pytest
 
 from monitoring.config import MonitoringSettings
-from monitoring.service import Monitoring
+from monitoring.mispredictions.service import Monitoring
 from pyfunc.names import MAX_TEXT_CHARS
 from tests.servers import free_port
 from ui.app import Handlers, read_batch

@@ -1,4 +1,4 @@
-"""The alert rule is written once (monitoring/rule.py) and both users follow it: the embedded
+"""The alert rule is written once (monitoring/mispredictions/rule.py) and both users follow it: the embedded
 evaluator and the Azure scheduled-query rule (infra/alert-rule.json loaded by infra/alerts.bicep)."""
 
 from __future__ import annotations
@@ -9,9 +9,9 @@ import subprocess
 import sys
 from datetime import timedelta
 
-from monitoring.alerting import Evaluator
 from monitoring.config import ROOT
-from monitoring.rule import RULE, RULE_FILE, AlertRule
+from monitoring.mispredictions.alerting import Evaluator
+from monitoring.mispredictions.rule import RULE, RULE_FILE, AlertRule
 from pyfunc.names import MISPREDICTION_EVENT
 
 BICEP = ROOT / "infra" / "alerts.bicep"
@@ -44,11 +44,12 @@ def test_the_rule_window_is_the_only_time_filter():
 
 def test_generated_file_matches_the_rule():
     data = json.loads(RULE_FILE.read_text())
-    assert RULE_FILE.read_text() == RULE.infra_json(), "run: python -m monitoring.rule --write"
+    assert RULE_FILE.read_text() == RULE.infra_json(), "run: python -m monitoring.mispredictions.rule --write"
     assert data["query"] == RULE.kql() == EXPECTED_KQL
     assert (data["threshold"], data["operator"], data["windowSize"]) == (3, "GreaterThanOrEqual", "PT5M")
     assert data["muteActionsDuration"] == data["windowSize"]  # one notification per window
-    check = subprocess.run([sys.executable, "-m", "monitoring.rule", "--check"], capture_output=True, text=True)
+    check = subprocess.run([sys.executable, "-m", "monitoring.mispredictions.rule", "--check"], capture_output=True,
+                           text=True)
     assert check.returncode == 0, check.stderr
 
 

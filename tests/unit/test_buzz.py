@@ -195,7 +195,7 @@ def test_generated_azure_rule_matches_the_rule():
 
 
 def test_lead_is_the_peak_hour_minus_the_first_alert_on_the_local_day_it_was_raised():
-    from monitoring.buzz.report import measure
+    from monitoring.buzz.daily import measure
 
     pst = timedelta(hours=-8)
     day = datetime(2015, 2, 22, 8, tzinfo=UTC)  # 00:00 local

@@ -29,10 +29,19 @@ def imported(folder: str) -> dict[str, set[str]]:
     ("airparadis/core", ("airparadis.training", "airparadis.reporting", "airparadis.release")),
     ("ui", ("airparadis", "entrypoints", "mlflow", "pyfunc.contract", "pyfunc.serving")),
     ("monitoring", ("airparadis", "entrypoints", "mlflow", "ui")),
+    ("monitoring/buzz", ("monitoring.mispredictions",)),
+    ("monitoring/mispredictions", ("monitoring.buzz",)),
 ])
 def test_layers_import_only_downwards(folder, forbidden):
     bad = {f: sorted(n for n in names if n.startswith(forbidden)) for f, names in imported(folder).items()}
     assert {f: n for f, n in bad.items() if n} == {}
+
+
+def test_what_monitoring_shares_imports_neither_of_its_two_sides():
+    top = {f: names for f, names in imported("monitoring").items() if f.count("/") == 1}
+    bad = {f: sorted(n for n in names if n.startswith(("monitoring.buzz", "monitoring.mispredictions")))
+           for f, names in top.items()}
+    assert "monitoring/config.py" in top and {f: n for f, n in bad.items() if n} == {}
 
 
 def test_the_shared_names_module_uses_the_standard_library_only():

@@ -1,7 +1,7 @@
 """The alert rule, written ONCE as data, and what is generated from it.
 
-Used by (1) the embedded evaluator (:mod:`monitoring.alerting`) on the local store and (2) the
-Azure scheduled-query rule: ``python -m monitoring.rule --write`` writes ``infra/alert-rule.json``
+Used by (1) the embedded evaluator (:mod:`monitoring.mispredictions.alerting`) on the local store and (2) the
+Azure scheduled-query rule: ``python -m monitoring.mispredictions.rule --write`` writes ``infra/alert-rule.json``
 (KQL, threshold, window, frequency) that ``infra/alerts.bicep`` loads with ``loadJsonContent``;
 a test fails if that file drifts from this module.
 """
@@ -59,7 +59,7 @@ class AlertRule:
     def to_infra(self) -> dict:
         """What the Bicep module loads: the query and the criteria in Azure's own terms."""
         return {
-            "_generated_by": "python -m monitoring.rule --write (do not edit by hand)",
+            "_generated_by": "python -m monitoring.mispredictions.rule --write (do not edit by hand)",
             "name": self.name,
             "description": f"Fires on {self.describe()}; notifies at most once per window.",
             "query": self.kql(),
@@ -82,7 +82,7 @@ RULE = AlertRule()
 
 def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(
-        prog="python -m monitoring.rule",
+        prog="python -m monitoring.mispredictions.rule",
         description=f"Print the alert rule ({RULE.describe()}) as KQL, or write {RULE_FILE.relative_to(ROOT)}.",
     )
     parser.add_argument("--write", action="store_true", help=f"write {RULE_FILE.relative_to(ROOT)} for Bicep")
@@ -91,7 +91,7 @@ def main(argv: list[str] | None = None) -> int:
     if args.check:
         current = RULE_FILE.read_text() if RULE_FILE.exists() else ""
         if current != RULE.infra_json():
-            print(f"{RULE_FILE} is out of date: run python -m monitoring.rule --write", file=sys.stderr)
+            print(f"{RULE_FILE} is out of date: run python -m monitoring.mispredictions.rule --write", file=sys.stderr)
             return 1
         print(f"{RULE_FILE} matches the rule")
         return 0

@@ -12,7 +12,7 @@ from contextlib import closing, contextmanager
 from datetime import datetime
 from pathlib import Path
 
-from monitoring.report import FIELDS, MispredictionReport, parse_time
+from monitoring.mispredictions.record import FIELDS, MispredictionReport, parse_time
 
 _SCHEMA = """
 CREATE TABLE IF NOT EXISTS reports (
