@@ -9,6 +9,8 @@ import subprocess
 import sys
 from datetime import timedelta
 
+from monitoring import alert_rule
+from monitoring.buzz.rule import BuzzRule
 from monitoring.config import ROOT
 from monitoring.mispredictions.alerting import Evaluator
 from monitoring.mispredictions.rule import RULE, RULE_FILE, AlertRule
@@ -51,6 +53,27 @@ def test_generated_file_matches_the_rule():
     check = subprocess.run([sys.executable, "-m", "monitoring.mispredictions.rule", "--check"], capture_output=True,
                            text=True)
     assert check.returncode == 0, check.stderr
+
+
+def test_both_rules_write_azure_durations_one_way():
+    assert [alert_rule.iso_duration(d) for d in (timedelta(minutes=5), timedelta(minutes=90), timedelta(hours=12),
+                                                 timedelta(seconds=90), timedelta(days=1))] == \
+        ["PT5M", "PT1H30M", "PT12H", "PT1M30S", "P1D"]
+    misprediction = AlertRule(window=timedelta(minutes=90)).to_infra()
+    buzz = BuzzRule(bucket=timedelta(minutes=30), window=timedelta(minutes=90),
+                    cooldown=timedelta(minutes=90)).to_infra()
+    assert misprediction["windowSize"] == buzz["muteActionsDuration"] == "PT1H30M"
+    assert list(misprediction) == [k for k in buzz if k != "dimension"]  # one shape, the buzz rule per group
+
+
+def test_check_fails_on_a_drifted_file_and_write_brings_it_back(tmp_path, capsys):
+    rule = type("Elsewhere", (AlertRule,), {"FILE": tmp_path / "rule.json", "__doc__": "a test copy"})()
+    assert alert_rule.main(rule, ["--check"]) == 1  # no file yet
+    assert alert_rule.main(rule, ["--write"]) == 0 and rule.FILE.read_text() == RULE.infra_json()
+    assert alert_rule.main(rule, ["--check"]) == 0
+    rule.FILE.write_text(RULE.infra_json().replace('"threshold": 3', '"threshold": 4'))
+    assert alert_rule.main(rule, ["--check"]) == 1
+    assert "is out of date: run python -m monitoring.mispredictions.rule --write" in capsys.readouterr().err
 
 
 def test_bicep_module_takes_everything_from_the_rule_file():
