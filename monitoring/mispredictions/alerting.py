@@ -18,9 +18,10 @@ from datetime import datetime
 
 from monitoring import config as monitoring_config
 from monitoring.mail import SmtpMailer
-from monitoring.mispredictions.record import MispredictionReport, parse_time, utc_now
+from monitoring.mispredictions.record import MispredictionReport
 from monitoring.mispredictions.rule import RULE, AlertRule
 from monitoring.mispredictions.store import LocalStore
+from monitoring.times import to_utc, utc_now
 
 log = logging.getLogger(__name__)
 
@@ -50,7 +51,7 @@ class Evaluator:
     def evaluate(self, now: datetime | None = None) -> Alert | None:
         """Apply the rule at ``now`` (default: the current UTC time); return the alert that was
         mailed, or ``None`` (rule quiet, already notified in this window, or mail failed)."""
-        now = parse_time(now) if now is not None else utc_now()
+        now = to_utc(now) if now is not None else utc_now()
         since = now - self.rule.window
         reports = self.store.reports(since=since, until=now)
         if not self.rule.fires(len(reports)):

@@ -15,8 +15,9 @@ from monitoring.buzz.about import summarize, terms
 from monitoring.buzz.detector import GroupDetector, detect, window_start
 from monitoring.buzz.monitor import BuzzMonitor
 from monitoring.buzz.rule import RULE, RULE_FILE, BuzzRule
-from monitoring.buzz.stream import Tweet, batches, parse_time, read_lines
+from monitoring.buzz.stream import Tweet, batches, read_lines
 from monitoring.config import ROOT
+from monitoring.times import parse_time
 from pyfunc.names import BAD_BUZZ_EVENT
 
 T0 = datetime(2015, 2, 18, tzinfo=UTC)
