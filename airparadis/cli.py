@@ -81,7 +81,7 @@ SplitsUri = Annotated[str, typer.Option(
     metavar="URI", help="splits written by the data step (runs:/<id>/splits); empty: run or reuse the data step")]
 Feedback = Annotated[str, typer.Option(
     help="field feedback added to the training split only, comma-separated: 'airline' (the airline feedback "
-         "part) and/or files from `python -m monitoring.export --format labels`; 'none': none")]
+         "part) and/or files from `python -m monitoring.mispredictions.export --format labels`; 'none': none")]
 Model = Annotated[str, typer.Option(
     help="a version: 'latest', a number, an alias (production, best-deep), 'approach:<name>' or a models:/ URI")]
 

@@ -21,6 +21,7 @@ from pathlib import Path
 
 from airparadis.buzz.scoring import ModelScorer, model_uri
 from airparadis.release.serve import free_port, serve_process
+from apiclient.client import PredictionClient
 from monitoring.buzz import monitor, stream
 from monitoring.buzz.rule import RULE
 from monitoring.buzz.scoring import ApiScorer
@@ -84,7 +85,8 @@ def main(argv: list[str] | None = None) -> int:
     start = time.perf_counter()
     with serve_process(serving.command("127.0.0.1", port, workers=1), serving.environment(uri), port) as url:
         started = time.perf_counter() - start
-        result["api"] = {"start_seconds": round(started, 3), **throughput(tweets, ApiScorer(url), 1000)}
+        scorer = ApiScorer(PredictionClient(url, 60.0))
+        result["api"] = {"start_seconds": round(started, 3), **throughput(tweets, scorer, 1000)}
     print("through the API:", result["api"], flush=True)
 
     if not args.skip_spark:

@@ -1,5 +1,6 @@
 """Watch a tweet stream for bad buzz: negative tweets per group and window against the group's
-own baseline (the rule of ``monitoring/buzz/rule.py``), one ``bad_buzz`` alert per episode."""
+own baseline (the rule of ``monitoring/buzz/rule.py``), one ``bad_buzz`` alert per episode. The
+command's body is ``monitoring/buzz/command.py``; this chooses the scorer."""
 
 from pathlib import Path
 from typing import Annotated
@@ -7,7 +8,8 @@ from typing import Annotated
 import typer
 
 from airparadis import cli
-from airparadis.buzz import watch
+from monitoring.buzz import command
+from pyfunc.names import API_KEY_ENV
 
 
 def main(
@@ -15,6 +17,9 @@ def main(
                                             "lines on standard input")] = cli.TWEETS,
     stream: cli.Stream = cli.Stream(),
     api_url: Annotated[str, typer.Option(help="score through this prediction API (empty: the model in process)")] = "",
+    api_key: Annotated[str | None, typer.Option(envvar=API_KEY_ENV, show_default=False,
+                                                help="the API's key, when it asks for one (better from the "
+                                                     "variable than on the command line)")] = None,
     model: Annotated[str, typer.Option(help="model URI or alias scored in process (empty: production)")] = "",
     speed: Annotated[float, typer.Option(help="replay at N times real time (0: as fast as possible)")] = 0.0,
     batch_size: Annotated[int, typer.Option(parser=cli.whole, help="tweets scored per call")] = 1000,
@@ -24,9 +29,25 @@ def main(
     label_column: Annotated[str, typer.Option(help="human labels, to judge quiet days in the report")] = "",
 ) -> None:
     """Print each alert as it is raised and a summary at the end."""
-    watch.watch(input, Path(stream.alerts) if stream.alerts else None, stream.columns(),
-                api_url=api_url, model=model, speed=speed, batch_size=batch_size, notify=cli.boolean(notify),
-                report=Path(report) if report else None, label_column=label_column)
+    score, scored_by = scorer(api_url, api_key, model, describe=bool(report))
+    command.watch(input, Path(stream.alerts) if stream.alerts else None, stream.columns(), score, scored_by,
+                  speed=speed, batch_size=batch_size, notify=cli.boolean(notify),
+                  report=Path(report) if report else None, label_column=label_column)
+
+
+def scorer(api_url: str, api_key: str | None, model: str, describe: bool):
+    """Through the API (with its key) when ``api_url`` is given, else the registered model in
+    process; and what scored, for the report (the API's URL, or the model URI with its version
+    when ``describe``)."""
+    if api_url:
+        from apiclient.client import PredictionClient
+        from monitoring.buzz.scoring import ApiScorer
+
+        return ApiScorer(PredictionClient(api_url, timeout=60.0, api_key=api_key)), api_url
+    from airparadis.buzz.scoring import ModelScorer, described, model_uri
+
+    uri = model_uri(model)
+    return ModelScorer(uri), described(uri) if describe else uri
 
 
 if __name__ == "__main__":

@@ -13,8 +13,8 @@
 // Outputs: actionGroupId, alertRuleId, query (the KQL), badBuzzRuleId.
 //
 // The rule itself (KQL, threshold 3, window PT5M, frequency, one notification per window) is NOT
-// written here: it is loaded from alert-rule.json, which `python -m monitoring.rule --write`
-// generates from monitoring/rule.py, the same data the embedded evaluator uses (a test fails when
+// written here: it is loaded from alert-rule.json, which `python -m monitoring.mispredictions.rule --write`
+// generates from monitoring/mispredictions/rule.py, the same data the embedded evaluator uses (a test fails when
 // the two drift apart).
 //
 // Use from main.bicep:

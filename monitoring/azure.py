@@ -1,10 +1,11 @@
-"""Reports to Application Insights through ``azure-monitor-opentelemetry`` (one custom event each).
+"""Events to Application Insights through ``azure-monitor-opentelemetry`` (one custom event each).
 
-Each report becomes one ``customEvents`` row named ``misprediction`` whose custom dimensions are
-the report fields. What would reach hosts other than the ingestion endpoint is off by default
-(live metrics, statsbeat, customer SDK stats, the OneSettings control plane, the Azure VM
-resource detector that calls the instance metadata service, every auto-instrumentation);
-tracing and metrics pipelines are not started (only the logs pipeline carries the events).
+Each misprediction report becomes one ``customEvents`` row named ``misprediction`` whose custom
+dimensions are the report fields; each bad-buzz alert one named ``bad_buzz``. What would reach
+hosts other than the ingestion endpoint is off by default (live metrics, statsbeat, customer SDK
+stats, the OneSettings control plane, the Azure VM resource detector that calls the instance
+metadata service, every auto-instrumentation); tracing and metrics pipelines are not started
+(only the logs pipeline carries the events).
 
 Offline storage (what makes "Azure unreachable" lose nothing): when an export fails with a
 retryable error (connection refused, timeout, 5xx, 429), the exporter writes the batch as a
@@ -22,8 +23,6 @@ import os
 import threading
 
 from monitoring.config import LOGGER_NAME, AzureSettings
-from monitoring.report import MispredictionReport
-from pyfunc.names import MISPREDICTION_EVENT
 
 log = logging.getLogger(__name__)
 CUSTOM_EVENT_ATTRIBUTE = "microsoft.custom_event.name"  # turns a log record into a custom event
@@ -87,9 +86,10 @@ def distro_options(settings: AzureSettings) -> dict:
     }
 
 
-def send(logger: logging.Logger, report: MispredictionReport) -> None:
-    """Queue one ``misprediction`` custom event (exported in the background, or on :func:`flush`)."""
-    logger.info(MISPREDICTION_EVENT, extra={CUSTOM_EVENT_ATTRIBUTE: MISPREDICTION_EVENT, **report.to_dimensions()})
+def send(logger: logging.Logger, event: str, dimensions: dict[str, str]) -> None:
+    """Queue one custom event named ``event`` (``misprediction``, ``bad_buzz``) with these custom
+    dimensions (exported in the background, or on :func:`flush`)."""
+    logger.info(event, extra={CUSTOM_EVENT_ATTRIBUTE: event, **dimensions})
 
 
 def flush(timeout_millis: int = 30_000) -> bool:

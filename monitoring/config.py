@@ -1,7 +1,7 @@
 """Configuration of the monitoring side: one settings class, read from the environment when used.
 
 :func:`settings` reads the environment afresh on each call (nothing is read at import time).
-``python -m monitoring.service --show-config`` prints every variable, its value (secrets only as
+``python -m monitoring.mispredictions.service --show-config`` prints every variable, its value (secrets only as
 set/unset) and what it does; :func:`rows` gives (variable, default, description) for the README.
 """
 

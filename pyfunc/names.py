@@ -28,9 +28,11 @@ MAX_BODY_BYTES = 5 * 1024 * 1024
 MODEL_NAME_HEADER = "X-Model-Name"
 MODEL_VERSION_HEADER = "X-Model-Version"
 VERSION_PATH = "/version"
+INVOCATIONS_PATH = "/invocations"  # POST: the predictions (MLflow's scoring path)
+PING_PATH = "/ping"  # GET: the health check
 UNREGISTERED = "unregistered"  # the version told for a model served from a path, not from the registry
-# The key a client sends (the front-end, the smoke check) comes from this variable; the API's own
-# keys are pyfunc.access.API_KEYS.
+# The key a client sends (apiclient/: the front-end, the bad-buzz monitor, the smoke check) comes from
+# this variable; the API's own keys are pyfunc.access.API_KEYS.
 API_KEY_ENV = "AIRPARADIS_API_KEY"
 
 # --- events ---------------------------------------------------------------------------------

@@ -1,7 +1,7 @@
 """The Air Paradis front-end: type a tweet, read the prediction, say when it is wrong.
 
 ``python -m ui.app [--api-url URL] [--host HOST] [--port PORT]`` (or ``make ui-app``). The app
-calls the prediction API over HTTP (:mod:`ui.client`) and files "wrong prediction" reports
+calls the prediction API over HTTP (:mod:`apiclient.client`) and files "wrong prediction" reports
 through :mod:`monitoring` (local store, Application Insights when
 ``APPLICATIONINSIGHTS_CONNECTION_STRING`` is set). Handlers return messages, never raise: a
 missing API or a broken report store shows a sentence, not a stack trace. ``--show-config`` prints
@@ -21,8 +21,9 @@ import tempfile
 from dataclasses import asdict
 from pathlib import Path
 
+from apiclient.client import ApiError, Prediction, PredictionClient
 from monitoring.env import ConfigError, shown
-from monitoring.report import InvalidReport, MispredictionReport
+from monitoring.mispredictions.record import InvalidReport, MispredictionReport
 from pyfunc.names import (
     LABEL_COLUMN,
     LABEL_NEGATIVE,
@@ -30,10 +31,10 @@ from pyfunc.names import (
     MAX_TEXT_CHARS,
     PROBABILITY_COLUMN,
     TEXT_COLUMN,
+    UNREGISTERED,
 )
 from ui import buzz as buzz_tab
 from ui import config as ui_config
-from ui.client import ApiError, Prediction, PredictionClient
 from ui.config import UiSettings
 
 log = logging.getLogger(__name__)
@@ -52,8 +53,7 @@ class Handlers:
 
     def __init__(self, cfg: UiSettings, client: PredictionClient | None = None, monitoring=None):
         self.cfg = cfg
-        self.client = client or PredictionClient(cfg.api_url, cfg.api_timeout,
-                                                 cfg.api_key.get_secret_value() if cfg.api_key else None)
+        self.client = client or ui_config.api_client(cfg, batch_rows=cfg.batch_chunk)
         self._monitoring = monitoring
         self._monitoring_error: str | None = None
 
@@ -61,7 +61,7 @@ class Handlers:
     def monitoring(self):
         if self._monitoring is None and self._monitoring_error is None:
             try:
-                from monitoring.service import Monitoring
+                from monitoring.mispredictions.service import Monitoring
 
                 self._monitoring = Monitoring()
             except Exception as e:  # noqa: BLE001 - shown to the user as a sentence
@@ -71,10 +71,24 @@ class Handlers:
 
     # --- API status ------------------------------------------------------------------------------
     def api_status(self) -> str:
-        ok, message = self.client.status()
-        served = self.client.served_model() if ok else None
+        try:
+            self.client.ping()
+        except ApiError as e:
+            return f"**API DOWN.** {e}  \nModel: **{self.cfg.model_label}**"
+        served = self.served()
         model = f"{served[0]} (version {served[1]}, as the API says)" if served else self.cfg.model_label
-        return f"{'**API OK.**' if ok else '**API DOWN.**'} {message}  \nModel: **{model}**"
+        return f"**API OK.** The prediction API at {self.client.api_url} is reachable.  \nModel: **{model}**"
+
+    def served(self) -> tuple[str, str] | None:
+        """(name, version) the API says it serves (``GET /version``); None when it does not say
+        (MLflow's bare server, or a model served from a path)."""
+        try:
+            info = self.client.served_model()
+        except ApiError:
+            return None
+        if info.get("model_version") in (None, UNREGISTERED):
+            return None
+        return str(info.get("model_name")), str(info["model_version"])
 
     # --- one tweet -------------------------------------------------------------------------------
     def predict(self, text: str):
@@ -137,10 +151,8 @@ class Handlers:
         long = [i + 1 for i, t in enumerate(texts) if len(t) > MAX_TEXT_CHARS]
         if long:
             return None, None, f"**Problem:** Tweet(s) {long[:5]} are longer than {MAX_TEXT_CHARS} characters."
-        predictions: list[Prediction] = []
         try:
-            for start in range(0, len(texts), self.cfg.batch_chunk):
-                predictions += self.client.predict(texts[start:start + self.cfg.batch_chunk])
+            predictions = self.client.predict(texts)  # in requests of cfg.batch_chunk tweets
         except ApiError as e:
             return None, None, f"**Problem:** {e}"
         rows = [[p.text, p.label, round(p.negative_probability, 4)] for p in predictions]
@@ -211,7 +223,7 @@ def build_app(cfg: UiSettings, handlers: Handlers | None = None):
             batch_status = gr.Markdown(elem_id="batch-status")
             table = gr.Dataframe(headers=BATCH_COLUMNS, label="Predictions", interactive=False, wrap=True)
             download = gr.File(label="Download (CSV)", interactive=False)
-        buzz_tab.build_tab(cfg.api_url, cfg.api_timeout)
+        buzz_tab.build_tab(cfg)
 
         app.load(h.api_status, outputs=status)
         refresh.click(h.api_status, outputs=status)

@@ -14,12 +14,16 @@ from monitoring.buzz.monitor import BuzzMonitor, iso
 from monitoring.buzz.rule import RULE
 from monitoring.buzz.scoring import ApiScorer
 from monitoring.env import ROOT
+from ui import config as ui_config
+from ui.config import UiSettings
 
 BUNDLED = ROOT / "data" / "airline_tweets_2015.csv"
 SOURCES = ("bundled stream (airline tweets, 16-24 Feb 2015)", "a chosen file")
 SPEEDS = {"as fast as possible": 0.0, "1 day in 5 s (17,280×)": 17_280.0, "1 hour per second (3,600×)": 3_600.0,
           "real time (1×)": 1.0}
 REFRESH_SECONDS = 0.7  # the chart is redrawn at most this often
+BATCH = 500  # tweets scored per request
+TIMEOUT = 60.0  # seconds at least for the API to score a batch
 
 
 def figure(monitor: BuzzMonitor):
@@ -28,7 +32,7 @@ def figure(monitor: BuzzMonitor):
     matplotlib.use("Agg")
     import matplotlib.pyplot as plt
 
-    from monitoring.buzz.report import draw
+    from monitoring.buzz.daily import draw
 
     fig = draw(monitor.hourly_series(), monitor.alerts, plt)
     plt.close(fig)
@@ -50,8 +54,8 @@ def alerts_markdown(monitor: BuzzMonitor) -> str:
 class BuzzReplay:
     """The replay control's handlers; one replay at a time per app."""
 
-    def __init__(self, api_url: str, timeout: float = 60.0):
-        self.api_url, self.timeout = api_url, timeout
+    def __init__(self, cfg: UiSettings):
+        self.client = ui_config.api_client(cfg, max(cfg.api_timeout, TIMEOUT), BATCH)  # with the key, as the rest
         self._stop = threading.Event()
 
     def stop(self) -> str:
@@ -71,10 +75,10 @@ class BuzzReplay:
         except (OSError, ValueError) as e:
             yield None, "", f"**Problem:** {e}"
             return
-        monitor, scorer, last = BuzzMonitor(), ApiScorer(self.api_url, self.timeout), 0.0
+        monitor, scorer, last = BuzzMonitor(), ApiScorer(self.client), 0.0
         yield None, "", f"Replaying {len(tweets)} tweets from {path.name} ({RULE.describe()})…"
         try:
-            for batch in stream.batches(tweets, 500, SPEEDS.get(speed, 0.0), stop=self._stop.is_set):
+            for batch in stream.batches(tweets, BATCH, SPEEDS.get(speed, 0.0), stop=self._stop.is_set):
                 for tweet, (negative, p) in zip(batch, scorer([t.text for t in batch]), strict=True):
                     monitor.add(tweet, negative, p)
                 if time.monotonic() - last >= REFRESH_SECONDS:
@@ -94,11 +98,11 @@ class BuzzReplay:
                f"**Replay finished:** {monitor.seen} tweets, {len(monitor.alerts)} alerts.")
 
 
-def build_tab(api_url: str, timeout: float) -> None:
+def build_tab(cfg: UiSettings) -> None:
     """The tab's components and events (inside ``gr.Blocks``)."""
     import gradio as gr
 
-    replay = BuzzReplay(api_url, max(timeout, 60.0))
+    replay = BuzzReplay(cfg)
     with gr.Tab("Bad buzz"):
         gr.Markdown(f"Negative tweets per hour per group, their baseline and the bad-buzz alerts. Rule: "
                     f"{RULE.describe()}.")

@@ -13,6 +13,7 @@ from __future__ import annotations
 from pydantic import Field, SecretStr, field_validator
 from pydantic_settings import BaseSettings, SettingsConfigDict
 
+from apiclient.client import PredictionClient
 from monitoring import env
 from pyfunc.names import API_KEY_ENV, API_PORT, LOCAL_HOST, MAX_BATCH_ROWS, MODEL_NAME, PRODUCTION_ALIAS, UI_PORT
 
@@ -59,6 +60,12 @@ def settings(**overrides) -> UiSettings:
     """The settings as the environment says now (``overrides`` by field name, e.g. command-line
     options, win); an invalid value raises :class:`monitoring.env.ConfigError` naming its variable."""
     return env.read(UiSettings, **overrides)
+
+
+def api_client(cfg: UiSettings, timeout: float | None = None, batch_rows: int = MAX_BATCH_ROWS) -> PredictionClient:
+    """The prediction API's client as the settings say (URL, timeout unless ``timeout``, key)."""
+    return PredictionClient(cfg.api_url, timeout or cfg.api_timeout,
+                            cfg.api_key.get_secret_value() if cfg.api_key else None, batch_rows=batch_rows)
 
 
 def login(cfg: UiSettings) -> tuple[str, str] | None:

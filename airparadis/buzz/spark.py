@@ -27,7 +27,8 @@ from monitoring.buzz.about import WindowTerms
 from monitoring.buzz.detector import Decision, detect
 from monitoring.buzz.monitor import make_alert
 from monitoring.buzz.rule import RULE, BuzzRule
-from monitoring.buzz.stream import DEFAULT_GROUP, Columns, clean_text, parse_time
+from monitoring.buzz.stream import DEFAULT_GROUP, Columns, text_to_score
+from monitoring.times import parse_time
 from pyfunc.names import LABEL_NEGATIVE
 
 ROOT = Path(__file__).resolve().parents[2]
@@ -71,7 +72,7 @@ def read(spark, path: str, columns: Columns):
         frame = spark.read.csv(str(path), header=True, multiLine=True, escape='"', encoding="UTF-8")
     group = F.col(columns.group).cast("string") if columns.group in frame.columns else F.lit(None).cast("string")
     parse = F.udf(lambda s: parse_time(s) if s not in (None, "") else None, T.TimestampType())
-    clean = F.udf(clean_text, T.StringType())
+    clean = F.udf(text_to_score, T.StringType())
     return (frame.withColumn("_row", F.monotonically_increasing_id())
             .select(F.coalesce(F.when(group != "", group), F.lit(DEFAULT_GROUP)).alias("group"),
                     clean(F.col(columns.text)).alias("text"), parse(F.col(columns.time)).alias("time"), "_row")

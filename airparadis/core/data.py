@@ -192,13 +192,13 @@ def split(raw: pd.DataFrame, manual: pd.DataFrame, source: str, sample: int | No
 
 def add_feedback(splits: Splits, sources: list[str]) -> Splits:
     """Add field feedback to the training split only: ``airline`` (the airline feedback part) and
-    exported misprediction reports (``python -m monitoring.export --format labels`` files).
+    exported misprediction reports (``python -m monitoring.mispredictions.export --format labels`` files).
 
-    The rule for corrected labels is the exporter's (:func:`monitoring.export.latest_per_tweet`):
+    The rule for corrected labels is the exporter's (:func:`monitoring.mispredictions.export.latest_per_tweet`):
     per tweet, the latest row wins, and it replaces any training row of the same tweet. A feedback
     tweet that also stands in a judging split is dropped: nothing that judges is trained on.
     """
-    from monitoring.export import feedback_key, latest_per_tweet
+    from monitoring.mispredictions.export import feedback_key, latest_per_tweet
 
     frames = []
     for source in sources:
@@ -224,8 +224,8 @@ def read_reports(path: Path) -> pd.DataFrame:
     try:
         frame = pd.read_csv(path, encoding="utf-8")
     except FileNotFoundError as e:
-        raise DataUnavailable(f"no such feedback file: {path} (export it with `python -m monitoring.export "
-                              "--format labels`)") from e
+        raise DataUnavailable(f"no such feedback file: {path} (export it with "
+                              "`python -m monitoring.mispredictions.export --format labels`)") from e
     if not {"text", "label", "reported_at"} <= set(frame.columns):
         raise DataUnavailable(f"{path} is not an exported feedback file (text, label, reported_at)")
     return frame.assign(moment=pd.to_datetime(frame["reported_at"], utc=True))

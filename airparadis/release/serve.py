@@ -16,7 +16,7 @@ import time
 from pathlib import Path
 
 from airparadis import config
-from pyfunc.names import UI_PORT
+from pyfunc.names import INVOCATIONS_PATH, PING_PATH, UI_PORT
 
 EXAMPLE = {"dataframe_records": [{"text": "@AirParadis lost my luggage again, thanks for nothing"}]}
 
@@ -44,12 +44,12 @@ def wait_ready(url: str, proc: subprocess.Popen, timeout: float, log: Path | Non
         if proc.poll() is not None:
             raise RuntimeError(f"the model server exited with status {proc.returncode}:\n{tail}")
         try:
-            if requests.get(f"{url}/ping", timeout=2).status_code == 200:
+            if requests.get(f"{url}{PING_PATH}", timeout=2).status_code == 200:
                 return
         except requests.ConnectionError:
             pass
         if time.monotonic() > deadline:
-            raise TimeoutError(f"the model server did not answer /ping within {timeout:.0f}s:\n{tail}")
+            raise TimeoutError(f"the model server did not answer {PING_PATH} within {timeout:.0f}s:\n{tail}")
         time.sleep(0.5)
 
 
@@ -93,16 +93,8 @@ def serve_process(cmd: list[str], env: dict[str, str], port: int, timeout: float
 
 
 def curl_example(url: str) -> str:
-    return (f"curl -s -X POST {url}/invocations -H 'Content-Type: application/json' "
+    return (f"curl -s -X POST {url}{INVOCATIONS_PATH} -H 'Content-Type: application/json' "
             f"-d {shlex.quote(json.dumps(EXAMPLE))}")
-
-
-def served_version(model_uri: str) -> int:
-    """The registered version a ``models:/`` URI points at (raises if there is none)."""
-    from airparadis.core import registry, tracking
-
-    tracking.setup()
-    return registry.resolve_version(model_uri)
 
 
 class Stop(Exception):
@@ -137,8 +129,11 @@ def launch(model: str, host: str, port: int, ui: bool = True, ui_port: int = UI_
     """Serve ``model`` (the hardened API, or bare ``mlflow models serve`` when ``plain``) and the
     front-end next to it until one exits or the launcher is stopped (Ctrl-C, SIGTERM, SIGHUP);
     every child's process group is stopped then, so no process keeps the ports."""
+    from airparadis.core import registry, tracking
+
     try:
-        version = served_version(model)
+        tracking.setup()
+        version = registry.resolve_version(model)
     except Exception as e:  # noqa: BLE001 - any registry problem means: nothing to serve yet
         raise LookupError(f"{model} is not in the registry at {config.settings().tracking_uri} ({e}). "
                           "Run `make train` first.") from e
@@ -157,7 +152,7 @@ def launch(model: str, host: str, port: int, ui: bool = True, ui_port: int = UI_
             workers = config.settings().serve_workers
             procs.append(spawn(serving.command(host, port, workers), serving.environment(model, env)))
         wait_ready(url, procs[0], timeout)
-        print(f"\nThe prediction API answers on {url}/invocations. Try:\n\n  {curl_example(url)}\n", flush=True)
+        print(f"\nThe prediction API answers on {url}{INVOCATIONS_PATH}. Try:\n\n  {curl_example(url)}\n", flush=True)
         if ui:
             ui_env = {**env, "AIRPARADIS_API_URL": url, "AIRPARADIS_MODEL_NAME": config.settings().model_name,
                       "AIRPARADIS_MODEL_VERSION": str(version)}

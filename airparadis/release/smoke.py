@@ -1,5 +1,5 @@
 """Smoke test of a deployed prediction API (CD runs it after each deployment; it needs only
-``requests``).
+``requests``, through the API's one client, :mod:`apiclient.client`).
 
 1. ``GET /ping`` answers 200 (retried until ``--wait`` seconds: a free plan cold-starts the container);
 2. ``POST /invocations`` with a clearly negative and a clearly positive tweet answers 200 with the
@@ -24,48 +24,44 @@ from __future__ import annotations
 import re
 import time
 
-import requests
-
+from apiclient.client import ApiError, PredictionClient
 from pyfunc.names import (
+    API_KEY_ENV,
+    INVOCATIONS_PATH,
     LABEL_NEGATIVE,
     LABEL_NOT_NEGATIVE,
-    LABELS,
     MODEL_NAME_HEADER,
     MODEL_VERSION_HEADER,
+    PING_PATH,
     UNREGISTERED,
     VERSION_PATH,
 )
 
 NEGATIVE = "I hate this airline. Worst flight ever, they lost my bags and the staff was so rude"
 POSITIVE = "Thank you for the wonderful flight, the crew was amazing and lovely. Love it!"
+TIMEOUT = 60.0
 
 
 class SmokeFailure(AssertionError):
     """The deployed API answered wrong; the message says how."""
 
 
+def client(url: str, api_key: str | None = None) -> PredictionClient:
+    return PredictionClient(url, TIMEOUT, api_key)
+
+
 def wait_for_ping(url: str, wait: float, pause: float = 5.0) -> float:
     """Seconds until ``/ping`` answered 200; :class:`SmokeFailure` after ``wait`` seconds."""
-    start = time.monotonic()
-    last = "no answer"
+    start, api = time.monotonic(), PredictionClient(url, timeout=30.0, attempts=1)
     while True:
         try:
-            answer = requests.get(f"{url}/ping", timeout=30)
-            if answer.status_code == 200:
-                return time.monotonic() - start
-            last = f"HTTP {answer.status_code}"
-        except requests.RequestException as e:
-            last = type(e).__name__
+            api.ping()
+            return time.monotonic() - start
+        except ApiError as e:
+            last = f"HTTP {e.status}" if e.status else str(e)
         if time.monotonic() - start > wait:
-            raise SmokeFailure(f"{url}/ping did not answer 200 within {wait:.0f}s (last: {last})")
+            raise SmokeFailure(f"{url}{PING_PATH} did not answer 200 within {wait:.0f}s (last: {last})")
         time.sleep(pause)
-
-
-BODY = {"dataframe_records": [{"text": NEGATIVE}, {"text": POSITIVE}]}
-
-
-def key_headers(api_key: str | None) -> dict[str, str]:
-    return {"Authorization": f"Bearer {api_key}"} if api_key else {}
 
 
 REGISTERED_VERSION = re.compile(r"[1-9][0-9]*")  # the registry numbers versions 1, 2, ...
@@ -86,15 +82,11 @@ def check_registered(name, version, where: str) -> None:
 
 def check_version(url: str) -> dict:
     """What ``GET /version`` answers, once it names a registered model and its version."""
-    answer = requests.get(f"{url}{VERSION_PATH}", timeout=60)
-    if answer.status_code != 200:
-        raise SmokeFailure(f"{VERSION_PATH} answered HTTP {answer.status_code} (is the hardened API deployed?)")
     try:
-        served = answer.json()
-        name, version = served["model_name"], served["model_version"]
-    except (ValueError, KeyError, TypeError):
-        raise SmokeFailure(f"{VERSION_PATH} does not say which model is served: {answer.text[:300]}") from None
-    check_registered(name, version, VERSION_PATH)
+        served = client(url).served_model()
+    except ApiError as e:
+        raise SmokeFailure(f"{e} (is the hardened API deployed?)") from None
+    check_registered(served.get("model_name"), served["model_version"], VERSION_PATH)
     return served
 
 
@@ -102,52 +94,49 @@ def check_prediction(url: str, api_key: str | None = None, version: str | None =
                      name: str | None = None) -> list[dict]:
     """Right labels for a clearly negative and a clearly positive tweet; with ``version`` (and
     ``name``), the answer's ``X-Model-Version`` (and ``X-Model-Name``) must say the same."""
-    answer = requests.post(f"{url}/invocations", json=BODY, headers=key_headers(api_key), timeout=60)
-    if answer.status_code == 401:
-        raise SmokeFailure("/invocations answered HTTP 401: the API needs a key; set AIRPARADIS_API_KEY "
-                           "(CD: the secret AIRPARADIS_API_KEY)" if not api_key else
-                           "/invocations answered HTTP 401 to the key sent: it is not one of the API's keys")
-    if version is not None and answer.headers.get(MODEL_VERSION_HEADER) != str(version):
-        raise SmokeFailure(f"/invocations says model version {answer.headers.get(MODEL_VERSION_HEADER)!r} "
-                           f"({MODEL_VERSION_HEADER}), {VERSION_PATH} says {str(version)!r}")
-    if name is not None and answer.headers.get(MODEL_NAME_HEADER) != str(name):
-        raise SmokeFailure(f"/invocations says model {answer.headers.get(MODEL_NAME_HEADER)!r} "
-                           f"({MODEL_NAME_HEADER}), {VERSION_PATH} says {str(name)!r}")
-    if answer.status_code != 200:
-        raise SmokeFailure(f"/invocations answered HTTP {answer.status_code}: {answer.text[:300]}")
     try:
-        predictions = answer.json()["predictions"]
-    except (ValueError, KeyError, TypeError):
-        raise SmokeFailure(f"/invocations answered no predictions: {answer.text[:300]}") from None
-    if len(predictions) != 2:
-        raise SmokeFailure(f"2 tweets sent, {len(predictions)} predictions received")
+        predictions = client(url, api_key).predict([NEGATIVE, POSITIVE])
+    except ApiError as e:
+        if e.status == 401 and not api_key:
+            raise SmokeFailure(f"{INVOCATIONS_PATH} answered HTTP 401: the API needs a key; set {API_KEY_ENV} "
+                               f"(CD: the secret {API_KEY_ENV})") from None
+        raise SmokeFailure(f"{INVOCATIONS_PATH}: {e}") from None
+    said = predictions[0]
+    if version is not None and said.model_version != str(version):
+        raise SmokeFailure(f"{INVOCATIONS_PATH} says model version {said.model_version!r} ({MODEL_VERSION_HEADER}), "
+                           f"{VERSION_PATH} says {str(version)!r}")
+    if name is not None and said.model_name != str(name):
+        raise SmokeFailure(f"{INVOCATIONS_PATH} says model {said.model_name!r} ({MODEL_NAME_HEADER}), "
+                           f"{VERSION_PATH} says {str(name)!r}")
     for p in predictions:
-        if p.get("label") not in LABELS or not 0.0 <= float(p.get("negative_probability", -1)) <= 1.0:
+        if not 0.0 <= p.negative_probability <= 1.0:
             raise SmokeFailure(f"prediction outside the contract: {p}")
-    labels = [p["label"] for p in predictions]
+    labels = [p.label for p in predictions]
     if labels != [LABEL_NEGATIVE, LABEL_NOT_NEGATIVE]:
         raise SmokeFailure(f"wrong answers: {labels} for a clearly negative then a clearly positive tweet")
-    return predictions
+    return [{"label": p.label, "negative_probability": p.negative_probability} for p in predictions]
 
 
 def check_refused_without_key(url: str, api_key: str) -> dict:
     """A valid request without the key gets a JSON 401 that says how to authenticate."""
-    answer = requests.post(f"{url}/invocations", json=BODY, timeout=60)
-    if answer.status_code != 401:
-        raise SmokeFailure(f"a request without the API key got HTTP {answer.status_code}, not 401: the API is open "
-                           "(is AIRPARADIS_API_KEYS set on the Web App?)")
     try:
-        payload = answer.json()
-    except ValueError:
-        raise SmokeFailure(f"the 401 is not JSON: {answer.text[:200]}") from None
-    if api_key in answer.text or "Authorization" not in str(payload.get("message")):
+        client(url).predict([NEGATIVE, POSITIVE])
+        status, payload = 200, {}
+    except ApiError as e:
+        status, payload = e.status, e.payload
+    if status != 401:
+        raise SmokeFailure(f"a request without the API key got HTTP {status}, not 401: the API is open "
+                           "(is AIRPARADIS_API_KEYS set on the Web App?)")
+    if not payload:
+        raise SmokeFailure("the 401 is not JSON")
+    if api_key in str(payload) or "Authorization" not in str(payload.get("message")):
         raise SmokeFailure("the 401 does not say how to authenticate, or echoes the key")
     return payload
 
 
 def check_bad_request(url: str, api_key: str | None = None) -> dict:
-    answer = requests.post(f"{url}/invocations", data=b'{"dataframe_records": [{"text": "hi"}]}',
-                           headers=key_headers(api_key), timeout=60)
+    """A request without ``Content-Type`` gets a 4xx JSON error that leaks nothing."""
+    answer = client(url, api_key).send("POST", INVOCATIONS_PATH, data=b'{"dataframe_records": [{"text": "hi"}]}')
     if not 400 <= answer.status_code < 500:
         raise SmokeFailure(f"a request without Content-Type got HTTP {answer.status_code}, not a 4xx "
                            "(is the hardened API deployed?)")

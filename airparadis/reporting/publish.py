@@ -98,7 +98,7 @@ def alerts_by_day(report: dict) -> dict[str, list[dict]]:
     """The bad-buzz report's alerts split by the day each was raised on, in the order raised:
     ``episode_alerts`` (raised on a day the human labels call an episode) and ``false_alarms`` (raised
     on a quiet day the rule could judge), each alert with its local ``day``. An alert belongs to the
-    local day (``totals.utc_offset``) of its ``window_end``, as in ``monitoring.buzz.report.measure``.
+    local day (``totals.utc_offset``) of its ``window_end``, as in ``monitoring.buzz.daily.measure``.
     Empty lists when the report has no labels (no day says ``episode``)."""
     tz = _offset(report.get("totals", {}).get("utc_offset", "UTC"))
     days = {(d["group"], d["day"]): d for d in report.get("days", [])}

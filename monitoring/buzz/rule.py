@@ -24,13 +24,14 @@ The designs measured against it are in ``benchmarks/buzz_designs.py`` and the RE
 
 from __future__ import annotations
 
-import argparse
 import json
 import math
 import sys
 from dataclasses import asdict, dataclass
 from datetime import timedelta
 
+from monitoring import alert_rule
+from monitoring.alert_rule import AzureRule, Criteria
 from monitoring.env import ROOT
 from pyfunc.names import BAD_BUZZ_EVENT
 
@@ -38,15 +39,12 @@ RULE_FILE = ROOT / "infra" / "buzz-rule.json"
 MAX_SCORE = 99.0  # the score is capped here
 
 
-def _iso_duration(delta: timedelta) -> str:
-    hours, rest = divmod(int(delta.total_seconds()), 3600)
-    minutes = rest // 60
-    return "PT" + (f"{hours}H" if hours else "") + (f"{minutes}M" if minutes or not hours else "")
-
-
 @dataclass(frozen=True)
-class BuzzRule:
+class BuzzRule(AzureRule):
     """Negative tweets of one group rising, hour after hour, against that group's own baseline."""
+
+    PROG = "python -m monitoring.buzz.rule"
+    FILE = RULE_FILE
 
     name: str = "air-paradis-bad-buzz"
     event_name: str = BAD_BUZZ_EVENT
@@ -136,49 +134,19 @@ class BuzzRule:
             "| summarize alerts = count() by group",
         ])
 
-    def to_infra(self) -> dict:
-        return {
-            "_generated_by": "python -m monitoring.buzz.rule --write (do not edit by hand)",
-            "name": self.name,
-            "description": f"Bad buzz: {self.describe()}.",
-            "query": self.kql(),
-            "metricMeasureColumn": "alerts",
-            "dimension": "group",
-            "timeAggregation": "Total",
-            "operator": "GreaterThanOrEqual",
-            "threshold": 1,
-            "windowSize": _iso_duration(self.bucket),
-            "evaluationFrequency": _iso_duration(self.evaluation_frequency),
-            "muteActionsDuration": _iso_duration(self.cooldown),
-            "severity": self.severity,
-        }
+    def criteria(self) -> Criteria:
+        return Criteria(description=f"Bad buzz: {self.describe()}.", measure="alerts", threshold=1,
+                        window=self.bucket, mute=self.cooldown, dimension="group")
 
-    def infra_json(self) -> str:
-        return json.dumps(self.to_infra(), indent=2) + "\n"
+    def shown(self) -> str:
+        return json.dumps(self.to_dict(), indent=2) + "\n" + self.kql()
 
 
 RULE = BuzzRule()
 
 
 def main(argv: list[str] | None = None) -> int:
-    parser = argparse.ArgumentParser(prog="python -m monitoring.buzz.rule",
-                                     description=f"Print the bad-buzz rule ({RULE.describe()}) or write "
-                                                 f"{RULE_FILE.relative_to(ROOT)}.")
-    parser.add_argument("--write", action="store_true", help=f"write {RULE_FILE.relative_to(ROOT)} for Bicep")
-    parser.add_argument("--check", action="store_true", help="exit 1 if the written file differs from the rule")
-    args = parser.parse_args(argv)
-    if args.check:
-        if not RULE_FILE.exists() or RULE_FILE.read_text() != RULE.infra_json():
-            print(f"{RULE_FILE} is out of date: run python -m monitoring.buzz.rule --write", file=sys.stderr)
-            return 1
-        print(f"{RULE_FILE} matches the rule")
-        return 0
-    if args.write:
-        RULE_FILE.write_text(RULE.infra_json())
-        print(f"wrote {RULE_FILE}")
-    print(json.dumps(RULE.to_dict(), indent=2))
-    print(RULE.kql())
-    return 0
+    return alert_rule.main(RULE, argv)
 
 
 if __name__ == "__main__":

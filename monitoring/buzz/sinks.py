@@ -49,8 +49,7 @@ class AppInsightsSink:
         self.logger = azure.configure(settings.azure)
 
     def __call__(self, alert: BuzzAlert) -> None:
-        self.logger.info(BAD_BUZZ_EVENT, extra={self._azure.CUSTOM_EVENT_ATTRIBUTE: BAD_BUZZ_EVENT,
-                                                   **dimensions(alert)})
+        self._azure.send(self.logger, BAD_BUZZ_EVENT, dimensions(alert))
 
     def close(self) -> None:
         self._azure.flush()
@@ -71,7 +70,7 @@ def format_mail(alert: BuzzAlert, rule: BuzzRule = RULE) -> tuple[str, str]:
 
 class MailSink:
     def __init__(self, settings: MonitoringSettings):
-        from monitoring.alerting import SmtpMailer
+        from monitoring.mail import SmtpMailer
 
         self.mailer = SmtpMailer(settings.smtp)
 

@@ -12,10 +12,10 @@ from dataclasses import dataclass
 from datetime import UTC, datetime
 from pathlib import Path
 
+from monitoring.times import parse_time
 from pyfunc.names import MAX_TEXT_CHARS
 
 DEFAULT_GROUP = "all"
-TIME_FORMATS = ("%Y-%m-%d %H:%M:%S %z", "%a %b %d %H:%M:%S %z %Y")  # the airline file; Twitter's API
 
 
 @dataclass(frozen=True)
@@ -32,34 +32,16 @@ class Columns:
     group: str = "airline"
 
 
-def parse_time(value: str) -> datetime:
-    """A timestamp with its offset (the airline file's ``2015-02-16 23:36:05 -0800``, ISO 8601,
-    Twitter's format, or epoch seconds); without an offset it is UTC."""
-    value = str(value).strip()
-    for fmt in TIME_FORMATS:
-        try:
-            return datetime.strptime(value, fmt)
-        except ValueError:
-            pass
-    try:
-        moment = datetime.fromisoformat(value.replace("Z", "+00:00"))
-    except ValueError:
-        try:
-            return datetime.fromtimestamp(float(value), UTC)
-        except ValueError:
-            raise ValueError(f"cannot read the time {value!r}") from None
-    return moment if moment.tzinfo else moment.replace(tzinfo=UTC)
-
-
-def clean_text(text) -> str | None:
-    """The text as the model takes it, or None when there is nothing to score."""
+def text_to_score(text) -> str | None:
+    """The text stripped and cut to the API's limit (the model cleans it further), or None when
+    there is nothing to score."""
     if not isinstance(text, str) or not text.strip():
         return None
     return text.strip()[:MAX_TEXT_CHARS]
 
 
 def _tweet(row: dict, columns: Columns, now: Callable[[], datetime]) -> Tweet | None:
-    text = clean_text(row.get(columns.text))
+    text = text_to_score(row.get(columns.text))
     if text is None:
         return None
     stamp = row.get(columns.time)

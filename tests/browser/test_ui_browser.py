@@ -15,7 +15,7 @@ from pathlib import Path
 import pytest
 import requests
 
-from monitoring.store import LocalStore
+from monitoring.mispredictions.store import LocalStore
 from tests.servers import free_port
 
 CHROMIUM = "/usr/bin/chromium"
@@ -168,11 +168,13 @@ def test_shared_page_asks_for_a_login_then_predicts_with_the_api_key(browser, si
 
 def test_bad_buzz_tab_replays_the_stream_and_shows_the_monitors_alerts(browser, served_simple, tmp_path,
                                                                        artifacts_dir):
+    from apiclient.client import PredictionClient
     from monitoring.buzz import monitor, stream
     from monitoring.buzz.scoring import ApiScorer
     from ui.buzz import BUNDLED
 
-    expected = monitor.run(stream.batches(stream.read_file(BUNDLED), 4000), ApiScorer(served_simple)).alerts
+    scorer = ApiScorer(PredictionClient(served_simple, 60.0))
+    expected = monitor.run(stream.batches(stream.read_file(BUNDLED), 4000), scorer).alerts
     expected_lines = [f"{a.group} · {a.to_dict()['window_start']} → {a.to_dict()['window_end']}" for a in expected]
     assert len(expected) >= 3
     with ui_app(served_simple, tmp_path / "feedback") as (url, log):

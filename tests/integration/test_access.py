@@ -124,7 +124,7 @@ def test_rows_per_minute_are_bounded_too(keyed):
 
 
 def test_the_front_end_client_sends_the_key(keyed):
-    from ui.client import ApiError, PredictionClient
+    from apiclient.client import ApiError, PredictionClient
 
     (prediction,) = PredictionClient(keyed, api_key=KEY).predict([CLEARLY_NEGATIVE[0]])
     assert prediction.label == "negative"

@@ -10,12 +10,13 @@ from email import message_from_bytes
 import pytest
 from aiosmtpd.controller import Controller
 
-from monitoring.alerting import Evaluator, SmtpMailer
 from monitoring.config import MonitoringSettings
-from monitoring.report import MispredictionReport
-from monitoring.rule import RULE
-from monitoring.service import Monitoring
-from monitoring.store import LocalStore
+from monitoring.mail import SmtpMailer
+from monitoring.mispredictions.alerting import Evaluator
+from monitoring.mispredictions.record import MispredictionReport
+from monitoring.mispredictions.rule import RULE
+from monitoring.mispredictions.service import Monitoring
+from monitoring.mispredictions.store import LocalStore
 from tests.servers import free_port
 
 T0 = datetime(2026, 11, 24, 9, 0, tzinfo=UTC)

@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import json
 import os
+import secrets
 import subprocess
 import sys
 from pathlib import Path
@@ -14,6 +15,7 @@ from aiosmtpd.controller import Controller
 from mlflow import MlflowClient
 
 from airparadis import config
+from apiclient.client import PredictionClient
 from entrypoints import buzz
 from monitoring.buzz import monitor as buzz_monitor
 from monitoring.buzz import stream
@@ -21,6 +23,7 @@ from monitoring.buzz.rule import RULE
 from monitoring.buzz.scoring import ApiScorer
 from monitoring.buzz.sinks import MailSink
 from monitoring.config import MonitoringSettings
+from pyfunc.names import API_KEY_ENV
 from tests.conftest import invoke
 from tests.ingestion import IngestionReceiver
 from tests.integration.test_alert_evaluator import Inbox
@@ -75,7 +78,7 @@ def test_the_real_episodes_alert_and_ordinary_days_stay_quiet(in_process):
 def test_the_api_path_raises_the_same_alerts(production, in_process):
     with hardened_serve(production, config.settings().tracking_uri) as url:
         tweets = stream.read_file(STREAM)
-        summary = buzz_monitor.run(stream.batches(tweets, 4000), ApiScorer(url))
+        summary = buzz_monitor.run(stream.batches(tweets, 4000), ApiScorer(PredictionClient(url, 60.0)))
     assert [a.to_dict() for a in summary.alerts] == in_process
 
 
@@ -134,3 +137,44 @@ def test_the_report_says_per_day_what_fired_and_which_model_version_scored(produ
     markdown = out.with_suffix(".md").read_text()
     assert written["scored_by"] in markdown and "| kind of day |" in markdown
     assert out.with_suffix(".png").read_bytes().startswith(b"\x89PNG")
+
+
+# --- through an API that asks for a key, as every deployment does (issue 17: it answered 401) -------
+KEYS = {"command": secrets.token_urlsafe(32), "ui": secrets.token_urlsafe(32)}
+
+
+@pytest.fixture(scope="module")
+def keyed(production) -> str:
+    """The hardened API with API keys (and so its default per-client limits) on, as deployed."""
+    with hardened_serve(production, config.settings().tracking_uri,
+                        extra_env={"AIRPARADIS_API_KEYS": ",".join(KEYS.values())}) as url:
+        yield url
+
+
+def test_the_command_scores_through_a_keyed_api_with_the_key_from_the_environment(keyed, in_process, tmp_path):
+    out = tmp_path / "alerts.jsonl"
+    command = [sys.executable, "-m", "entrypoints.buzz", "--input", str(STREAM), "--api-url", keyed,
+               "--alerts", str(out), "--notify", "false"]
+    env = {k: v for k, v in os.environ.items() if k != API_KEY_ENV} | {"PYTHONPATH": str(ROOT)}
+    done = subprocess.run(command, cwd=ROOT, env={**env, API_KEY_ENV: KEYS["command"]}, capture_output=True,
+                          text=True, timeout=600)
+    assert done.returncode == 0, done.stderr[-3000:]
+    assert "8968 tweets" in done.stdout and "401" not in done.stdout + done.stderr
+    assert [json.loads(line) for line in out.read_text().splitlines()] == in_process
+    refused = subprocess.run(command, cwd=ROOT, env=env, capture_output=True, text=True, timeout=600)
+    assert refused.returncode != 0 and f"it needs a key. Set {API_KEY_ENV}" in refused.stderr, refused.stderr[-2000:]
+    assert "Traceback" not in refused.stderr
+
+
+def test_the_front_ends_replay_scores_through_a_keyed_api(keyed, in_process, monkeypatch):
+    from ui import config as ui_config
+    from ui.buzz import SOURCES, SPEEDS, BuzzReplay
+
+    monkeypatch.setenv("AIRPARADIS_API_URL", keyed)
+    monkeypatch.setenv(API_KEY_ENV, KEYS["ui"])
+    replay = BuzzReplay(ui_config.settings())  # as build_tab makes it
+    *_, (chart, alerts, status) = replay.start(SOURCES[0], None, list(SPEEDS)[0])  # as the Start button calls it
+    assert status == f"**Replay finished:** 8968 tweets, {len(in_process)} alerts.", status
+    for a in in_process:
+        assert f"**{a['group']}** · {a['window_start']} → {a['window_end']}" in alerts
+    assert chart is not None

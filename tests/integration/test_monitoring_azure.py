@@ -20,9 +20,9 @@ from pathlib import Path
 import pytest
 
 from monitoring import config as monitoring_config
-from monitoring.report import FIELDS, MispredictionReport
-from monitoring.service import Monitoring
-from monitoring.store import LocalStore
+from monitoring.mispredictions.record import FIELDS, MispredictionReport
+from monitoring.mispredictions.service import Monitoring
+from monitoring.mispredictions.store import LocalStore
 from tests.ingestion import IngestionReceiver
 
 RETRY_SECONDS = 1
@@ -129,8 +129,8 @@ def test_reports_kept_by_a_stopped_process_are_sent_by_the_next_one(setup, tmp_p
            "AIRPARADIS_AI_CONNECT_TIMEOUT": "2"}
 
     def file(text: str):
-        cmd = [sys.executable, "-m", "monitoring.service", "--text", text, "--predicted-label", "not_negative",
-               "--probability", "0.3", "--model-version", "12"]
+        cmd = [sys.executable, "-m", "monitoring.mispredictions.service", "--text", text,
+               "--predicted-label", "not_negative", "--probability", "0.3", "--model-version", "12"]
         done = subprocess.run(cmd, env=env, capture_output=True, text=True, timeout=120)
         assert done.returncode == 0, done.stderr[-2000:]
         assert receiver.connection_string() not in done.stdout + done.stderr

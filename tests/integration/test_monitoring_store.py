@@ -10,9 +10,9 @@ from datetime import UTC, datetime, timedelta
 
 import pytest
 
-from monitoring.export import export
-from monitoring.report import InvalidReport, MispredictionReport
-from monitoring.store import LocalStore
+from monitoring.mispredictions.export import export
+from monitoring.mispredictions.record import InvalidReport, MispredictionReport
+from monitoring.mispredictions.store import LocalStore
 from pyfunc.names import MAX_TEXT_CHARS
 
 T0 = datetime(2026, 11, 24, 9, 0, tzinfo=UTC)
@@ -121,11 +121,12 @@ def test_export_command(tmp_path):
     filled_store(tmp_path)
     env = {"AIRPARADIS_FEEDBACK_DIR": str(tmp_path), "PATH": "/usr/bin:/bin"}
     out = tmp_path / "out.csv.gz"
-    done = subprocess.run([sys.executable, "-m", "monitoring.export", "--out", str(out)], env=env,
+    done = subprocess.run([sys.executable, "-m", "monitoring.mispredictions.export", "--out", str(out)], env=env,
                           capture_output=True, text=True, timeout=60)
     assert done.returncode == 0, done.stderr
     assert "wrote 3 relabelled report(s)" in done.stdout
     assert len(gzip.decompress(out.read_bytes()).decode("latin-1").splitlines()) == 3
-    empty = subprocess.run([sys.executable, "-m", "monitoring.export"], capture_output=True, text=True, timeout=60,
+    empty = subprocess.run([sys.executable, "-m", "monitoring.mispredictions.export"], capture_output=True, text=True,
+                           timeout=60,
                            env={**env, "AIRPARADIS_FEEDBACK_DIR": str(tmp_path / "none")})
     assert empty.returncode == 1 and "no reports yet" in empty.stderr and "Traceback" not in empty.stderr

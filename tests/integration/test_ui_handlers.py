@@ -6,12 +6,12 @@ import csv
 
 import pytest
 
+from apiclient.client import ApiError, PredictionClient
 from monitoring.config import MonitoringSettings
-from monitoring.service import Monitoring
+from monitoring.mispredictions.service import Monitoring
 from pyfunc.names import MAX_TEXT_CHARS
 from tests.servers import free_port
 from ui.app import Handlers, read_batch
-from ui.client import ApiError, PredictionClient
 from ui.config import UiSettings
 
 pytestmark = pytest.mark.slow

@@ -4,8 +4,8 @@ import pandas as pd
 import pytest
 
 from airparadis.core import airline, data
-from monitoring.export import feedback_key, relabel
-from monitoring.report import MispredictionReport
+from monitoring.mispredictions.export import feedback_key, relabel
+from monitoring.mispredictions.record import MispredictionReport
 
 
 @pytest.fixture(scope="module")
@@ -66,5 +66,5 @@ def test_the_exporter_and_the_loader_keep_the_same_label_for_a_tweet_reported_tw
 
 
 def test_a_missing_feedback_file_says_how_to_make_one(tmp_path):
-    with pytest.raises(data.DataUnavailable, match="monitoring.export --format labels"):
+    with pytest.raises(data.DataUnavailable, match="monitoring.mispredictions.export --format labels"):
         data.add_feedback(_splits(["a"]), [str(tmp_path / "none.csv")])

@@ -1,4 +1,4 @@
-"""The alert rule is written once (monitoring/rule.py) and both users follow it: the embedded
+"""The alert rule is written once (monitoring/mispredictions/rule.py) and both users follow it: the embedded
 evaluator and the Azure scheduled-query rule (infra/alert-rule.json loaded by infra/alerts.bicep)."""
 
 from __future__ import annotations
@@ -9,9 +9,11 @@ import subprocess
 import sys
 from datetime import timedelta
 
-from monitoring.alerting import Evaluator
+from monitoring import alert_rule
+from monitoring.buzz.rule import BuzzRule
 from monitoring.config import ROOT
-from monitoring.rule import RULE, RULE_FILE, AlertRule
+from monitoring.mispredictions.alerting import Evaluator
+from monitoring.mispredictions.rule import RULE, RULE_FILE, AlertRule
 from pyfunc.names import MISPREDICTION_EVENT
 
 BICEP = ROOT / "infra" / "alerts.bicep"
@@ -44,12 +46,34 @@ def test_the_rule_window_is_the_only_time_filter():
 
 def test_generated_file_matches_the_rule():
     data = json.loads(RULE_FILE.read_text())
-    assert RULE_FILE.read_text() == RULE.infra_json(), "run: python -m monitoring.rule --write"
+    assert RULE_FILE.read_text() == RULE.infra_json(), "run: python -m monitoring.mispredictions.rule --write"
     assert data["query"] == RULE.kql() == EXPECTED_KQL
     assert (data["threshold"], data["operator"], data["windowSize"]) == (3, "GreaterThanOrEqual", "PT5M")
     assert data["muteActionsDuration"] == data["windowSize"]  # one notification per window
-    check = subprocess.run([sys.executable, "-m", "monitoring.rule", "--check"], capture_output=True, text=True)
+    check = subprocess.run([sys.executable, "-m", "monitoring.mispredictions.rule", "--check"], capture_output=True,
+                           text=True)
     assert check.returncode == 0, check.stderr
+
+
+def test_both_rules_write_azure_durations_one_way():
+    assert [alert_rule.iso_duration(d) for d in (timedelta(minutes=5), timedelta(minutes=90), timedelta(hours=12),
+                                                 timedelta(seconds=90), timedelta(days=1))] == \
+        ["PT5M", "PT1H30M", "PT12H", "PT1M30S", "P1D"]
+    misprediction = AlertRule(window=timedelta(minutes=90)).to_infra()
+    buzz = BuzzRule(bucket=timedelta(minutes=30), window=timedelta(minutes=90),
+                    cooldown=timedelta(minutes=90)).to_infra()
+    assert misprediction["windowSize"] == buzz["muteActionsDuration"] == "PT1H30M"
+    assert list(misprediction) == [k for k in buzz if k != "dimension"]  # one shape, the buzz rule per group
+
+
+def test_check_fails_on_a_drifted_file_and_write_brings_it_back(tmp_path, capsys):
+    rule = type("Elsewhere", (AlertRule,), {"FILE": tmp_path / "rule.json", "__doc__": "a test copy"})()
+    assert alert_rule.main(rule, ["--check"]) == 1  # no file yet
+    assert alert_rule.main(rule, ["--write"]) == 0 and rule.FILE.read_text() == RULE.infra_json()
+    assert alert_rule.main(rule, ["--check"]) == 0
+    rule.FILE.write_text(RULE.infra_json().replace('"threshold": 3', '"threshold": 4'))
+    assert alert_rule.main(rule, ["--check"]) == 1
+    assert "is out of date: run python -m monitoring.mispredictions.rule --write" in capsys.readouterr().err
 
 
 def test_bicep_module_takes_everything_from_the_rule_file():

@@ -15,8 +15,9 @@ from monitoring.buzz.about import summarize, terms
 from monitoring.buzz.detector import GroupDetector, detect, window_start
 from monitoring.buzz.monitor import BuzzMonitor
 from monitoring.buzz.rule import RULE, RULE_FILE, BuzzRule
-from monitoring.buzz.stream import Tweet, batches, parse_time, read_lines
+from monitoring.buzz.stream import Tweet, batches, read_lines
 from monitoring.config import ROOT
+from monitoring.times import parse_time
 from pyfunc.names import BAD_BUZZ_EVENT
 
 T0 = datetime(2015, 2, 18, tzinfo=UTC)
@@ -195,7 +196,7 @@ def test_generated_azure_rule_matches_the_rule():
 
 
 def test_lead_is_the_peak_hour_minus_the_first_alert_on_the_local_day_it_was_raised():
-    from monitoring.buzz.report import measure
+    from monitoring.buzz.daily import measure
 
     pst = timedelta(hours=-8)
     day = datetime(2015, 2, 22, 8, tzinfo=UTC)  # 00:00 local

@@ -111,8 +111,8 @@ def test_a_bad_value_names_its_variable(clean_env, variable, value, message):
 
 def _run(*args: str, **env: str) -> subprocess.CompletedProcess:
     clean = {k: v for k, v in os.environ.items() if k not in VARIABLES}
-    return subprocess.run([sys.executable, "-m", "monitoring.service", *args], env={**clean, **env}, cwd=ROOT,
-                          capture_output=True, text=True, timeout=120)
+    return subprocess.run([sys.executable, "-m", "monitoring.mispredictions.service", *args], env={**clean, **env},
+                          cwd=ROOT, capture_output=True, text=True, timeout=120)
 
 
 def test_show_config_lists_every_setting_and_no_secret(tmp_path):

@@ -131,8 +131,9 @@ HEAVY = ("mlflow", "sklearn", "tensorflow", "torch", "transformers", "gensim", "
 
 
 @pytest.mark.parametrize("code", [
-    "import ui.app, monitoring.service",
-    "import ui.app, monitoring.service, monitoring.export, monitoring.azure, monitoring.alerting, monitoring.rule\n"
+    "import ui.app, monitoring.mispredictions.service",
+    "import ui.app, monitoring.azure, monitoring.mail, monitoring.buzz.command\n"
+    "import monitoring.mispredictions.service, monitoring.mispredictions.export, monitoring.mispredictions.alerting\n"
     "ui.app.build_app(ui.app.ui_config.settings())",  # the whole front-end, gradio included
 ])
 def test_front_end_and_monitoring_import_no_training_code(code):

@@ -4,8 +4,9 @@ from __future__ import annotations
 
 import math
 from dataclasses import asdict, dataclass, field
-from datetime import UTC, datetime
+from datetime import datetime
 
+from monitoring.times import to_utc, utc_now
 from pyfunc.names import LABEL_NEGATIVE, LABEL_NOT_NEGATIVE, LABELS, MAX_TEXT_CHARS
 
 FIELDS = ("text", "predicted_label", "negative_probability", "model_name", "model_version", "reported_at", "source")
@@ -13,16 +14,6 @@ FIELDS = ("text", "predicted_label", "negative_probability", "model_name", "mode
 
 class InvalidReport(ValueError):
     """A report that cannot be filed; the message says which field is wrong."""
-
-
-def utc_now() -> datetime:
-    return datetime.now(UTC)
-
-
-def parse_time(value: str | datetime) -> datetime:
-    """ISO 8601 -> aware UTC datetime (naive values are taken as UTC)."""
-    moment = value if isinstance(value, datetime) else datetime.fromisoformat(str(value).replace("Z", "+00:00"))
-    return moment.replace(tzinfo=UTC) if moment.tzinfo is None else moment.astimezone(UTC)
 
 
 @dataclass(frozen=True)
@@ -52,7 +43,7 @@ class MispredictionReport:
             raise InvalidReport(f"negative_probability must be in [0, 1], got {prob}")
         object.__setattr__(self, "negative_probability", prob)
         object.__setattr__(self, "model_version", str(self.model_version))
-        object.__setattr__(self, "reported_at", parse_time(self.reported_at))
+        object.__setattr__(self, "reported_at", to_utc(self.reported_at))
 
     @property
     def true_label(self) -> str:

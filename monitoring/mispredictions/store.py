@@ -12,7 +12,8 @@ from contextlib import closing, contextmanager
 from datetime import datetime
 from pathlib import Path
 
-from monitoring.report import FIELDS, MispredictionReport, parse_time
+from monitoring.mispredictions.record import FIELDS, MispredictionReport
+from monitoring.times import to_utc
 
 _SCHEMA = """
 CREATE TABLE IF NOT EXISTS reports (
@@ -37,7 +38,7 @@ CREATE TABLE IF NOT EXISTS notifications (
 
 def _iso(moment: datetime) -> str:
     """Fixed-width UTC ISO 8601, so text order is time order in SQL."""
-    return parse_time(moment).strftime("%Y-%m-%dT%H:%M:%S.%f+00:00")
+    return to_utc(moment).strftime("%Y-%m-%dT%H:%M:%S.%f+00:00")
 
 
 class LocalStore:
@@ -114,4 +115,4 @@ class LocalStore:
             rows = db.execute(
                 "SELECT sent_at, report_count FROM notifications WHERE rule = ? ORDER BY sent_at", (rule,)
             ).fetchall()
-        return [(parse_time(t), n) for t, n in rows]
+        return [(to_utc(t), n) for t, n in rows]

@@ -26,8 +26,9 @@ from datetime import datetime
 from pathlib import Path
 
 from monitoring import config as monitoring_config
-from monitoring.report import MispredictionReport, parse_time
-from monitoring.store import LocalStore
+from monitoring.mispredictions.record import MispredictionReport
+from monitoring.mispredictions.store import LocalStore
+from monitoring.times import to_utc
 from pyfunc.names import LABEL_NEGATIVE, LABEL_NOT_NEGATIVE
 from pyfunc.preprocess import clean_text
 
@@ -117,11 +118,11 @@ def main(argv: list[str] | None = None) -> int:
         print(e, file=sys.stderr)
         return 2
     default_out = cfg.feedback_dir / "feedback_relabelled.csv"
-    parser = argparse.ArgumentParser(prog="python -m monitoring.export", description=__doc__.split("\n\n")[0],
-                                     epilog="See docs/feedback-loop.md.")
+    parser = argparse.ArgumentParser(prog="python -m monitoring.mispredictions.export",
+                                     description=__doc__.split("\n\n")[0], epilog="See docs/feedback-loop.md.")
     parser.add_argument("--out", type=Path, default=default_out, help=f"output file (default {default_out})")
     parser.add_argument("--format", choices=FORMATS, default="sentiment140", help="see the module help")
-    parser.add_argument("--since", type=parse_time, default=None, help="only reports after this ISO 8601 time")
+    parser.add_argument("--since", type=to_utc, default=None, help="only reports after this ISO 8601 time")
     parser.add_argument("--merge-with", type=Path, default=None,
                         help="a Sentiment140 training file to copy first (e.g. data/sentiment140_sample.csv.gz)")
     args = parser.parse_args(argv)

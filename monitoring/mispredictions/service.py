@@ -5,7 +5,7 @@ then sent to Application Insights when a connection string is set, then the embe
 is evaluated when local alerts are on (default: only without Azure, whose own alert rule then
 does the job). A failure after the local write never loses the report.
 
-``python -m monitoring.service --text "..." --predicted-label negative --probability 0.9`` files
+``python -m monitoring.mispredictions.service --text "..." --predicted-label negative --probability 0.9`` files
 one report from the command line (useful to try the alert path); ``--show-config`` prints the
 monitoring settings (secrets only as set/unset) and exits.
 """
@@ -19,11 +19,12 @@ from dataclasses import dataclass
 from datetime import datetime
 
 from monitoring import config as monitoring_config
-from monitoring.alerting import Alert, Evaluator, SmtpMailer
 from monitoring.config import ConfigError, MonitoringSettings
-from monitoring.report import MispredictionReport
-from monitoring.store import LocalStore
-from pyfunc.names import LABELS, MODEL_NAME
+from monitoring.mail import SmtpMailer
+from monitoring.mispredictions.alerting import Alert, Evaluator
+from monitoring.mispredictions.record import MispredictionReport
+from monitoring.mispredictions.store import LocalStore
+from pyfunc.names import LABELS, MISPREDICTION_EVENT, MODEL_NAME
 
 log = logging.getLogger(__name__)
 
@@ -62,7 +63,7 @@ class Monitoring:
             from monitoring import azure
 
             try:
-                azure.send(self._azure_logger, report)
+                azure.send(self._azure_logger, MISPREDICTION_EVENT, report.to_dimensions())
                 sent = True
             except Exception as e:  # noqa: BLE001 - the local copy is kept; never break the UI
                 log.warning("report %d not queued for Application Insights: %s", report_id, type(e).__name__)
@@ -93,7 +94,8 @@ class ShowConfig(argparse.Action):
 
 
 def main(argv: list[str] | None = None) -> int:
-    parser = argparse.ArgumentParser(prog="python -m monitoring.service", description="File a misprediction report.")
+    parser = argparse.ArgumentParser(prog="python -m monitoring.mispredictions.service",
+                                     description="File a misprediction report.")
     parser.add_argument("--show-config", action=ShowConfig,
                         help="print every monitoring setting (variable, value, meaning; secrets as set/unset) and exit")
     parser.add_argument("--text", required=True, help="the tweet the model got wrong")

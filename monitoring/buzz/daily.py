@@ -21,7 +21,8 @@ from datetime import UTC, date, datetime, timedelta, timezone
 from pathlib import Path
 
 from monitoring.buzz.monitor import BuzzMonitor
-from monitoring.buzz.stream import Columns, parse_time
+from monitoring.buzz.stream import Columns
+from monitoring.times import parse_time
 
 EPISODE_RATIO, EPISODE_MIN, FULL_DAY_HOURS = 1.5, 50, 20
 

@@ -1,6 +1,6 @@
 """The embedded evaluator: the alert rule applied to the local store, with a mail through SMTP.
 
-Called after every report (and by ``python -m monitoring.alerting`` from a scheduler if wanted).
+Called after every report (and by ``python -m monitoring.mispredictions.alerting`` from a scheduler if wanted).
 It counts the reports in ``(now - window, now]``; when the rule fires and no notification went
 out in the last window, it claims the window in the store (atomically, so two processes never
 both mail) and sends one mail. If the mail fails, the claim is released and the next evaluation
@@ -15,13 +15,13 @@ import smtplib
 import sys
 from dataclasses import dataclass
 from datetime import datetime
-from email.message import EmailMessage
 
 from monitoring import config as monitoring_config
-from monitoring.config import SmtpSettings
-from monitoring.report import MispredictionReport, parse_time, utc_now
-from monitoring.rule import RULE, AlertRule
-from monitoring.store import LocalStore
+from monitoring.mail import SmtpMailer
+from monitoring.mispredictions.record import MispredictionReport
+from monitoring.mispredictions.rule import RULE, AlertRule
+from monitoring.mispredictions.store import LocalStore
+from monitoring.times import to_utc, utc_now
 
 log = logging.getLogger(__name__)
 
@@ -30,25 +30,6 @@ log = logging.getLogger(__name__)
 class Alert:
     fired_at: datetime
     reports: list[MispredictionReport]
-
-
-class SmtpMailer:
-    """Sends one plain-text mail per alert through the configured SMTP server."""
-
-    def __init__(self, settings: SmtpSettings):
-        self.settings = settings
-
-    def send(self, subject: str, body: str) -> None:
-        s = self.settings
-        message = EmailMessage()
-        message["Subject"], message["From"], message["To"] = subject, s.sender, ", ".join(s.recipients)
-        message.set_content(body)
-        with smtplib.SMTP(s.host, s.port, timeout=s.timeout) as smtp:
-            if s.starttls:
-                smtp.starttls()
-            if s.user:
-                smtp.login(s.user, s.password.get_secret_value() if s.password else "")
-            smtp.send_message(message)
 
 
 def format_alert(rule: AlertRule, alert: Alert) -> tuple[str, str]:
@@ -70,7 +51,7 @@ class Evaluator:
     def evaluate(self, now: datetime | None = None) -> Alert | None:
         """Apply the rule at ``now`` (default: the current UTC time); return the alert that was
         mailed, or ``None`` (rule quiet, already notified in this window, or mail failed)."""
-        now = parse_time(now) if now is not None else utc_now()
+        now = to_utc(now) if now is not None else utc_now()
         since = now - self.rule.window
         reports = self.store.reports(since=since, until=now)
         if not self.rule.fires(len(reports)):
@@ -91,7 +72,7 @@ class Evaluator:
 
 def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(
-        prog="python -m monitoring.alerting",
+        prog="python -m monitoring.mispredictions.alerting",
         description=f"Evaluate the alert rule ({RULE.describe()}) on the local store now and mail if it fires.",
     )
     parser.parse_args(argv)
