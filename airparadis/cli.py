@@ -153,7 +153,7 @@ def known_errors() -> tuple[type[BaseException], ...]:
     """The failures a user can act on: shown as one line, exit status 2."""
     from mlflow.exceptions import MlflowException
 
-    from airparadis.core.data import DataUnavailable
+    from airparadis.core.errors import DataUnavailable
 
     return DataUnavailable, LookupError, ValueError, MlflowException, RuntimeError, TimeoutError
 

@@ -26,16 +26,13 @@ from sklearn.model_selection import train_test_split
 
 from airparadis import config
 from airparadis.core import airline
+from airparadis.core.errors import DataUnavailable
 
 COLUMNS = ["target", "id", "date", "flag", "user", "text"]
 SPLITS = ("train", "validation", "test", "sts_test", "airline", "airline_feedback")
 JUDGING = ("validation", "test", "sts_test", "airline")  # nothing of these is ever trained on
 SPLITS_DIR = "splits"  # artifact folder of the data run
 MANIFEST = "manifest.json"
-
-
-class DataUnavailable(RuntimeError):
-    """The requested data cannot be read or fetched; the message says what to do."""
 
 
 def read_sentiment140(source: str | Path | io.BytesIO) -> pd.DataFrame:
