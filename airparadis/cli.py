@@ -2,7 +2,9 @@
 
 A command is a plain function with typed, annotated parameters; :func:`run` turns it into a Typer
 command line whose errors the user can act on: a known failure prints ``error: <what to do>`` and
-exits with status 2 (no traceback), ``--help`` lists every option with its default.
+exits with status 2 (no traceback), ``--help`` lists every option with its default. Every command
+also takes ``--verbose`` (declared once, :data:`Verbose`): with it, or with ``AIRPARADIS_VERBOSE=1``,
+a known failure prints its traceback before that line (same exit status).
 """
 
 from __future__ import annotations
@@ -10,6 +12,7 @@ from __future__ import annotations
 import dataclasses
 import functools
 import inspect
+import traceback
 import typing
 from collections.abc import Callable
 from typing import Annotated
@@ -17,6 +20,7 @@ from typing import Annotated
 import click
 import typer
 
+from airparadis import config
 from monitoring.buzz.stream import Columns
 
 EXIT_ERROR = 2  # a known failure: the message says what to do
@@ -84,6 +88,9 @@ Feedback = Annotated[str, typer.Option(
          "part) and/or files from `python -m monitoring.mispredictions.export --format labels`; 'none': none")]
 Model = Annotated[str, typer.Option(
     help="a version: 'latest', a number, an alias (production, best-deep), 'approach:<name>' or a models:/ URI")]
+
+Verbose = Annotated[bool, typer.Option(
+    "--verbose", help="on a known failure, print its traceback too (also: AIRPARADIS_VERBOSE=1)")]
 
 TWEETS = "data/airline_tweets_2015.csv"  # the default --input of the bad-buzz commands: the bundled airline tweets
 
@@ -153,13 +160,23 @@ def known_errors() -> tuple[type[BaseException], ...]:
     """The failures a user can act on: shown as one line, exit status 2."""
     from mlflow.exceptions import MlflowException
 
-    from airparadis.core.data import DataUnavailable
+    from airparadis.core.errors import DataUnavailable
 
     return DataUnavailable, LookupError, ValueError, MlflowException, RuntimeError, TimeoutError
 
 
+def verbose(flag: bool) -> bool:
+    """Whether a known failure shows its traceback: ``--verbose``, else the setting (a setting that
+    cannot be read is the failure being reported: then not)."""
+    try:
+        return flag or config.settings().verbose
+    except ValueError:
+        return False
+
+
 def run(command: Callable) -> None:
-    """Run ``command`` as a Typer command line; a known failure prints one line and exits 2."""
+    """Run ``command`` as a Typer command line; a known failure prints one line (after its traceback
+    with ``--verbose``) and exits 2."""
     app(command)()
 
 
@@ -170,14 +187,20 @@ def app(command: Callable) -> typer.Typer:
     command = with_groups(command)
 
     @functools.wraps(command)
-    def guarded(*args, **kwargs):
+    def guarded(*args, verbose_: bool = False, **kwargs):
         try:
             return command(*args, **kwargs)
         except (typer.Exit, typer.Abort, click.ClickException):  # click's own exits (Exit is a RuntimeError)
             raise
         except known_errors() as e:
+            if verbose(verbose_):
+                traceback.print_exc()
             typer.echo(f"error: {e}", err=True)
             raise typer.Exit(EXIT_ERROR) from None
 
+    signature = inspect.signature(command, eval_str=True)
+    flag = inspect.Parameter("verbose_", inspect.Parameter.KEYWORD_ONLY, default=False, annotation=Verbose)
+    guarded.__signature__ = signature.replace(parameters=[*signature.parameters.values(), flag])
+    guarded.__annotations__ = {**command.__annotations__, "verbose_": Verbose}
     application.command()(guarded)
     return application

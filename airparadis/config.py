@@ -48,6 +48,8 @@ class Settings(BaseSettings):
     torch_threads: int = Field(1, ge=1, description="torch threads when training and serving the transformer")
     hf_hub_offline: bool = Field(False, validation_alias="HF_HUB_OFFLINE",
                                  description="never reach the Hugging Face Hub (Hugging Face's own variable)")
+    verbose: bool = Field(False, description="a command's known failure prints its traceback before its one-line "
+                                             "error (as the command's --verbose option does)")
 
     @model_validator(mode="after")
     def _server_keeps_the_artifacts(self) -> Settings:

@@ -30,7 +30,7 @@ def run(steps: list[str] = MAIN_STEPS, source: str = "bundled", sample: int | No
         feedback: list[str] = (), name: str = "main") -> dict[str, object]:
     """Run the named steps in order (the data step always: the others read its splits); return
     what each produced (the splits URI, versions, decisions)."""
-    from airparadis.release import gate
+    from airparadis.release import promote
     from airparadis.training import deep, distill, simple
 
     unknown = set(steps) - set(STEPS)
@@ -48,7 +48,7 @@ def run(steps: list[str] = MAIN_STEPS, source: str = "bundled", sample: int | No
                 results[step] = train[step](splits_uri)
         if "promote" in steps:
             with _timed("promote"):
-                results["promote"] = [gate.run(results[s], splits_uri=splits_uri) for s in TRAINERS if s in results]
+                results["promote"] = [promote.run(results[s], splits_uri=splits_uri) for s in TRAINERS if s in results]
     return results
 
 

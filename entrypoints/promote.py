@@ -5,7 +5,7 @@ from typing import Annotated
 import typer
 
 from airparadis import cli, config
-from airparadis.release import gate
+from airparadis.release import promote
 
 
 def main(
@@ -20,7 +20,7 @@ def main(
 ) -> None:
     """Assess the candidate and production on the same validation and airline judge tweets; promote
     or say why not."""
-    decision = gate.run(model, margin, splits_uri or None, source, sample)
+    decision = promote.run(model, margin, splits_uri or None, source, sample)
     if strict and not decision.promote:
         raise typer.Exit(cli.EXIT_REFUSED)
 

@@ -6,16 +6,17 @@ from typing import Annotated
 import typer
 
 from airparadis import cli
-from airparadis.reporting import compare
+from airparadis.reporting import report, tables
+from airparadis.reporting.measures import fmt
 
 
 def main(
     models: Annotated[str, typer.Option(help="versions to compare, separated by ';' (aliases, numbers, latest, "
                                              "approach:<name>[,<tag>[=<value>]...])")]
-    = ";".join(compare.DEFAULT_MODELS),
+    = ";".join(report.DEFAULT_MODELS),
     source: cli.Source = "bundled",
     sample: cli.Sample = None,
-    out: Annotated[Path, typer.Option(help="folder for the files")] = compare.DEFAULT_OUT,
+    out: Annotated[Path, typer.Option(help="folder for the files")] = report.DEFAULT_OUT,
     single_calls: Annotated[int, typer.Option(parser=cli.whole, help="single-tweet calls timed per model")] = 50,
     batch_rows: Annotated[int, typer.Option(parser=cli.whole, help="tweets in the timed batch call")] = 1000,
     log: Annotated[bool, typer.Option(help="log a report run to MLflow")] = True,
@@ -24,8 +25,8 @@ def main(
     = False,
 ) -> None:
     """Score every model on the same splits; write comparison.{md,json} and its charts."""
-    result = compare.run([m.strip() for m in models.split(";") if m.strip()], source, sample, out, single_calls,
-                         batch_rows, log, partial)
+    result = report.run([m.strip() for m in models.split(";") if m.strip()], source, sample, out, single_calls,
+                        batch_rows, log, partial)
     if result.get("kept"):
         lacking = "; ".join(item["spec"] for item in result["kept"])
         print(f"This store lacks {lacking}: kept the complete comparison in {out}/comparison.json, measured "
@@ -33,8 +34,8 @@ def main(
               "the documents use it. Train the missing models (README, 'Results and documents') to re-measure "
               "here, or pass --partial to compare only those registered.")
         return
-    print(compare.to_table(result["models"]).map(compare.fmt).to_string())
-    print(compare.targets_markdown(result["targets"]))
+    print(tables.to_table(result["models"]).map(fmt).to_string())
+    print(tables.targets_markdown(result["targets"]))
     for item in result["missing"]:
         print(f"{item['spec']}: {item['why']}")
     print(f"written to {out}/comparison.md, .json and comparison_*.png")

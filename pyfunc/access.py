@@ -20,7 +20,7 @@ that gap:
 
 Keys and the request bucket are checked first, before the body is read, so a refused request costs
 almost nothing. Rows are counted inside the hardening layer, on the body it has already checked and
-decoded, with its own counting (:func:`pyfunc.serving.check_json`, :func:`pyfunc.serving.csv_rows`).
+decoded, with its own counting (:func:`pyfunc.request_checks.check_json`, :func:`pyfunc.request_checks.csv_rows`).
 
 With no key set (the local default) nothing changes: :func:`protect` returns the hardened app as it
 is. The settings are read once, at start, by :func:`read_settings` (standard library only: this
@@ -44,7 +44,7 @@ from collections.abc import Mapping
 from dataclasses import dataclass
 from typing import NamedTuple
 
-from pyfunc.serving import RequestError, check_json, csv_rows, error_body
+from pyfunc.request_checks import RequestError, check_json, csv_rows, error_body
 
 logger = logging.getLogger("airparadis.access")
 

@@ -14,6 +14,7 @@ from pathlib import Path
 import pandas as pd
 
 from airparadis import config
+from airparadis.core.errors import DataUnavailable
 from pyfunc.names import LABEL_NEGATIVE
 from pyfunc.preprocess import clean_text
 
@@ -24,8 +25,6 @@ COLUMNS = ("text", "label", "created", "airline", "negativereason")
 
 def read(path: Path = FILE) -> pd.DataFrame:
     """The airline file as ``text``, ``label`` (1 = negative), ``created`` (UTC), ``airline``, ``negativereason``."""
-    from airparadis.core.data import DataUnavailable
-
     try:
         raw = pd.read_csv(path, encoding="utf-8")
     except FileNotFoundError as e:

@@ -26,16 +26,17 @@ from sklearn.model_selection import train_test_split
 
 from airparadis import config
 from airparadis.core import airline
+from airparadis.core.errors import DataUnavailable
 
 COLUMNS = ["target", "id", "date", "flag", "user", "text"]
 SPLITS = ("train", "validation", "test", "sts_test", "airline", "airline_feedback")
 JUDGING = ("validation", "test", "sts_test", "airline")  # nothing of these is ever trained on
 SPLITS_DIR = "splits"  # artifact folder of the data run
 MANIFEST = "manifest.json"
-
-
-class DataUnavailable(RuntimeError):
-    """The requested data cannot be read or fetched; the message says what to do."""
+# The splits' columns and their MLflow types, declared: inferred, the integer ``label`` draws MLflow's
+# warning that it could not hold a missing value (it never misses one)
+SPLIT_COLUMNS = {"text": "string", "label": "long", "feedback": "boolean", "created": "datetime",
+                 "airline": "string", "negativereason": "string"}
 
 
 def read_sentiment140(source: str | Path | io.BytesIO) -> pd.DataFrame:
@@ -154,17 +155,20 @@ class Splits:
         ).set_index("split")
 
     def datasets(self) -> dict:
-        """The splits as MLflow datasets (digests computed once, then reused)."""
+        """The splits as MLflow datasets (digests computed once, then reused; schemas declared)."""
         import mlflow.data.pandas_dataset
+        from mlflow.types import ColSpec, Schema
 
         source = str(config.BUNDLED_TRAIN) if self.source == "bundled" else self.source
         sources = {"airline": str(airline.FILE), "airline_feedback": str(airline.FILE)}
         out = {}
-        with warnings.catch_warnings():  # MLflow's notes on ambiguous local sources and int columns
+        with warnings.catch_warnings():  # MLflow's note on ambiguous local sources
             warnings.simplefilter("ignore", UserWarning)
             for name, frame in self.items():
                 dataset = mlflow.data.from_pandas(frame, source=sources.get(name, source), name=name, targets="label",
                                                   digest=self.digests.get(name))
+                # MLflow infers the schema when the dataset is logged, unless it is already known
+                dataset.schema = Schema([ColSpec(SPLIT_COLUMNS[c], c) for c in frame.columns])
                 self.digests[name] = dataset.digest
                 out[name] = dataset
         return out

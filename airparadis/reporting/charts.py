@@ -1,11 +1,17 @@
-"""The charts of the decks and the article, drawn from the measured JSON files, in one style.
+"""Every chart of the project, drawn from the measured rows, in one style.
 
 One palette for every chart: each model keeps its colour everywhere, the deployed model (the row
-with ``production: true`` in ``comparison.json``, else the ``student``) is drawn in the accent colour
-and named "deployed"; every axis is labelled with its unit. Each chart exists in English and in
-French (``<name>_en.png``, ``<name>_fr.png``) so a deck never mixes languages.
+with ``production: true`` in ``comparison.json``, else the ``student``) is drawn in the accent colour;
+every axis is labelled with its unit.
 
-    python -m entrypoints.publish     # draws them (into docs/results/charts/) before rendering docs/
+* The charts of the decks and the article exist in English and in French (``<name>_en.png``,
+  ``<name>_fr.png``) so a deck never mixes languages; the deployed model is named "deployed":
+
+      python -m entrypoints.publish     # draws them (into docs/results/charts/) before rendering docs/
+
+* The comparison's own charts (``comparison_quality.png``, ``comparison_cost.png``,
+  ``comparison_curves.png``, beside ``comparison.md``), drawn by the ``report`` stage
+  (:func:`draw_comparison`), name each model as the comparison's tables do.
 """
 
 from __future__ import annotations
@@ -14,6 +20,7 @@ import json
 from pathlib import Path
 
 from airparadis import config
+from airparadis.reporting import measures
 
 OUT = config.ROOT / "docs" / "results" / "charts"
 LANGS = ("en", "fr")
@@ -124,7 +131,7 @@ def quality_by_split(rows: list[dict], lang: str):
 
     plt = _plt()
     deployed, t = deployed_key(rows), TEXT[lang]
-    splits = ("airline", "validation", "test", "sts_test")
+    splits = measures.SPLIT_NAMES
     fig, ax = plt.subplots(figsize=(12, 4.8))
     width = 0.8 / len(rows)
     for i, r in enumerate(rows):
@@ -252,6 +259,90 @@ def pipeline(lang: str):
                                      connectionstyle="arc3,rad=-0.5" if y0 != y1 else "arc3"))
     fig.tight_layout()
     return fig
+
+
+def comparison_quality(rows: list[dict]):
+    """Every quality measure of the comparison on every set, one bar per model."""
+    import numpy as np
+
+    plt = _plt()
+    deployed, splits = deployed_key(rows), measures.SPLIT_NAMES
+    fig, axes = plt.subplots(1, len(measures.QUALITY), figsize=(4.5 * len(measures.QUALITY), 4), sharey=False)
+    width = 0.8 / max(len(rows), 1)
+    for ax, metric in zip(axes, measures.QUALITY, strict=True):
+        for i, r in enumerate(rows):
+            values = [r[f"{s}_{metric}"] for s in splits]
+            bars = ax.bar(np.arange(len(splits)) + i * width, values, width, label=r["name"],
+                          color=_colour(r["key"], deployed), edgecolor=INK if r["key"] == deployed else "none")
+            ax.bar_label(bars, fmt="%.3f", fontsize=7, rotation=90, padding=2, color=INK)
+        ax.set_xticks(np.arange(len(splits)) + width * (len(rows) - 1) / 2, splits)
+        low = min(min(r[f"{s}_{metric}"] for s in splits) for r in rows) if rows else 0
+        ax.set_ylim(max(0.0, low - 0.1), 1.0)
+        ax.set_title(measures.LABELS[metric], fontsize=10)
+        ax.grid(axis="y", color=GRID)
+        ax.set_axisbelow(True)
+    axes[0].legend(loc="lower left", fontsize=8)
+    fig.suptitle("Quality on the same splits (higher is better)", color=INK, fontweight="bold")
+    fig.tight_layout()
+    return fig
+
+
+def comparison_cost(rows: list[dict]):
+    """Size, training time, single-tweet latency and throughput of every model of the comparison."""
+    import numpy as np
+
+    plt = _plt()
+    deployed = deployed_key(rows)
+    keys = ("model_size_mb", "training_seconds", "latency_single_ms_p50", "batch_tweets_per_second")
+    fig, axes = plt.subplots(1, len(keys), figsize=(4.2 * len(keys), 4))
+    names = [r["name"].replace(" (", "\n(").replace(" + ", "\n+ ") for r in rows]
+    for ax, key in zip(axes, keys, strict=True):
+        values = [r.get(key, np.nan) for r in rows]
+        bars = ax.bar(names, values, color=[_colour(r["key"], deployed) for r in rows])
+        ax.bar_label(bars, labels=[measures.fmt(v) for v in values], fontsize=8, color=INK)
+        ax.tick_params(axis="x", labelsize=8)
+        if key != "batch_tweets_per_second":
+            ax.set_yscale("log")
+        ax.set_title(measures.LABELS[key] + (" (higher is better)" if key == "batch_tweets_per_second" else ""),
+                     fontsize=10)
+        ax.grid(axis="y", color=GRID)
+        ax.set_axisbelow(True)
+    fig.suptitle("Cost (log scale except throughput)", color=INK, fontweight="bold")
+    fig.tight_layout()
+    return fig
+
+
+def comparison_curves(rows: list[dict], curves: dict[str, dict]):
+    """Accuracy against training steps of every model that logged a learning curve (keyed by its name)."""
+    plt = _plt()
+    deployed, keys = deployed_key(rows), {r["name"]: r["key"] for r in rows}
+    fig, ax = plt.subplots(figsize=(8, 4.5))
+    for name, curve in curves.items():
+        points, colour = curve["points"], _colour(keys.get(name, ""), deployed)
+        steps = [p["step"] for p in points]
+        ax.plot(steps, [p["curve_sts_test_accuracy"] for p in points], "o-", color=colour, label=f"{name}: STS-Test")
+        ax.plot(steps, [p["curve_validation_subset_accuracy"] for p in points], "s--", color=colour, alpha=0.6,
+                label=f"{name}: validation subset")
+    ax.set(xlabel="training step", ylabel="accuracy", title="Accuracy against training steps")
+    ax.grid(color=GRID)
+    ax.set_axisbelow(True)
+    ax.legend(fontsize=8)
+    fig.tight_layout()
+    return fig
+
+
+def draw_comparison(rows: list[dict], curves: dict[str, dict], out: Path) -> list[Path]:
+    """The comparison's charts into ``out`` (the curves only when a model logged one); the files written."""
+    plt = _plt()
+    figures = [("comparison_quality.png", comparison_quality(rows)), ("comparison_cost.png", comparison_cost(rows))]
+    if curves:
+        figures.append(("comparison_curves.png", comparison_curves(rows, curves)))
+    written = []
+    for name, fig in figures:
+        fig.savefig(out / name, dpi=110)
+        plt.close(fig)
+        written.append(out / name)
+    return written
 
 
 def draw(comparison: Path, buzz: Path, out: Path = OUT) -> list[Path]:

@@ -18,7 +18,7 @@ import requests
 from airparadis import config
 from pyfunc.contract import MAX_ERROR_MESSAGE_CHARS
 from pyfunc.names import MAX_BATCH_ROWS, MAX_BODY_BYTES, MAX_TEXT_CHARS
-from pyfunc.serving import clean_message
+from pyfunc.request_checks import clean_message
 from tests.behaviour import CLEARLY_NEGATIVE, CLEARLY_POSITIVE
 from tests.servers import hardened_serve
 

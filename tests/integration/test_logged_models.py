@@ -21,13 +21,20 @@ from airparadis.training import simple
 TWEETS = ["@AirParadis lost my luggage again, worst airline ever", "Lovely crew, thank you for the upgrade!"]
 
 
-def test_a_model_is_logged_from_code_without_any_pickle_warning(monkeypatch, caplog):
+def test_a_model_is_logged_from_code_without_any_pickle_or_inferred_schema_warning(monkeypatch, caplog):
     monkeypatch.setenv("AIRPARADIS_MODEL_NAME", "from-code-test")
     with warnings.catch_warnings(record=True) as caught, caplog.at_level(logging.WARNING):
         warnings.simplefilter("always")
         version = simple.run(source="bundled", sample=900, c_values=[1.0], ngram_values=[1])
     said = [str(w.message) for w in caught] + [r.getMessage() for r in caplog.records]
     assert not [s for s in said if "pickle" in s.lower()], said
+    assert not [s for s in said if "Inferred schema contains integer column" in s], said
+    # the splits' schemas are declared (data.SPLIT_COLUMNS), not inferred, and logged with the run
+    run = mlflow.get_run(mlflow.MlflowClient().get_model_version("from-code-test", str(version)).run_id)
+    schemas = {d.dataset.name: json.loads(d.dataset.schema)["mlflow_colspec"] for d in run.inputs.dataset_inputs}
+    assert schemas["train"] == [{"type": "string", "name": "text", "required": True},
+                                {"type": "long", "name": "label", "required": True}]
+    assert [c["type"] for c in schemas["airline"]] == ["string", "long", "datetime", "string", "string"]
     local = Path(mlflow.artifacts.download_artifacts(f"models:/from-code-test/{version}"))
     flavor = yaml.safe_load((local / "MLmodel").read_text())["flavors"]["python_function"]
     assert flavor["model_code_path"].endswith("simple.py") and "python_model" not in flavor

@@ -1,4 +1,4 @@
-"""The promotion gate: pure decisions, then real promotions in the registry."""
+"""The promotion gate: real promotions in the registry (its pure decision: tests/unit/test_gate.py)."""
 
 import shutil
 from pathlib import Path
@@ -9,35 +9,9 @@ from mlflow.tracking import MlflowClient
 
 from airparadis import config
 from airparadis.core import registry
-from airparadis.release import gate
-from airparadis.release.gate import Assessment, decide
+from airparadis.release import promote
 from airparadis.training import simple
 from tests.conftest import invoke
-
-
-def assessment(version=2, f1=0.80, size=3.0, p99=2.0, heavy=()):
-    return Assessment(version, "simple", {"f1_negative": f1, "roc_auc": 0.9}, size, p99, list(heavy))
-
-
-def test_first_candidate_within_budget_is_promoted():
-    decision = decide(assessment(), None, margin=0.005)
-    assert decision.promote and "no production version" in decision.reasons[0]
-
-
-def test_candidate_must_beat_production_by_the_margin():
-    production = assessment(version=1, f1=0.80)
-    assert decide(assessment(f1=0.806), production, margin=0.005).promote
-    refused = decide(assessment(f1=0.804), production, margin=0.005)
-    assert not refused.promote and "within the margin 0.005" in refused.reasons[0]
-
-
-@pytest.mark.parametrize(
-    ("kwargs", "reason"),
-    [({"size": 400.0}, "size 400.0 MB"), ({"p99": 500.0}, "p99 500.0 ms"), ({"heavy": ["torch"]}, "needs torch")],
-)
-def test_a_better_model_over_budget_is_refused(kwargs, reason):
-    decision = decide(assessment(f1=0.95, **kwargs), assessment(version=1, f1=0.80), margin=0.005)
-    assert not decision.promote and any(reason in r for r in decision.reasons)
 
 
 @pytest.fixture
@@ -52,12 +26,12 @@ def test_real_promotions_in_the_registry(own_model_name, simple_version, tmp_pat
     source = client.get_model_version("air-paradis-sentiment", str(simple_version)).source
     good = mlflow.register_model(source, own_model_name, tags={config.APPROACH_TAG: "simple"}).version
 
-    first = gate.run(good)
+    first = promote.run(good)
     assert first.promote
     assert client.get_model_version_by_alias(own_model_name, "production").version == good
 
     weak = simple.run(source="bundled", sample=800, c_values=[0.05], ngram_values=[1])  # registered under the test name
-    second = gate.run(str(weak))
+    second = promote.run(str(weak))
     assert not second.promote
     assert client.get_model_version_by_alias(own_model_name, "production").version == good
     assert client.get_model_version(own_model_name, str(weak)).tags["promotion"].startswith("NOT promoted")
@@ -71,7 +45,7 @@ def test_real_promotions_in_the_registry(own_model_name, simple_version, tmp_pat
         heavy = registry.log_and_register("simple", artifacts, {"threshold": threshold},
                                           [*registry.pinned("mlflow", "scikit-learn"), "torchvision==0.28.0"],
                                           {"f1_negative": 0.9})
-    third = gate.run(str(heavy), margin=-1.0)  # any quality passes: only the budget can refuse it
+    third = promote.run(str(heavy), margin=-1.0)  # any quality passes: only the budget can refuse it
     assert not third.promote and any("serving needs torchvision" in r for r in third.reasons)
 
 

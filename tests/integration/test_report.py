@@ -8,7 +8,7 @@ import numpy as np
 import pytest
 
 from airparadis import config
-from airparadis.reporting import compare
+from airparadis.reporting import measures, report
 from tests.conftest import SMALL_SAMPLE, invoke
 
 PNG = b"\x89PNG\r\n\x1a\n"
@@ -17,8 +17,8 @@ PNG = b"\x89PNG\r\n\x1a\n"
 @pytest.fixture(scope="module")
 def comparison(simple_version, transformer_version, tmp_path_factory):
     out = tmp_path_factory.mktemp("results")
-    result = compare.run([str(simple_version), str(transformer_version), "999"], "bundled", SMALL_SAMPLE, out,
-                        single_calls=5, batch_rows=50)
+    result = report.run([str(simple_version), str(transformer_version), "999"], "bundled", SMALL_SAMPLE, out,
+                       single_calls=5, batch_rows=50)
     return result, out
 
 
@@ -35,8 +35,8 @@ def test_report_rows_come_from_the_registered_runs(comparison, simple_version, t
     # The transformer was trained on this very split: the report's recomputation through the
     # registered pyfunc reproduces what the training stage logged, on every split.
     assert tf["trained_on_same_split"] == "yes"
-    for split in compare.SPLIT_NAMES:
-        for metric in compare.QUALITY:
+    for split in measures.SPLIT_NAMES:
+        for metric in measures.QUALITY:
             assert tf[f"{split}_{metric}"] == pytest.approx(run.data.metrics[f"{split}_{metric}"], abs=1e-6)
     assert tf["training_seconds"] == run.data.metrics["training_seconds"]
     assert tf["forms"]["chosen"] == run.data.params["quantization"]

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import pytest
+
 from airparadis import cli
 from tests.conftest import invoke
 
@@ -36,3 +38,32 @@ def test_the_stream_group_builds_the_columns_the_monitor_reads():
 
     assert invoke(command, "--group-column", "brand")[0] == 0
     assert (seen["columns"].text, seen["columns"].time, seen["columns"].group) == ("text", "tweet_created", "brand")
+
+
+def fails(name: str = "x") -> None:
+    raise LookupError(f"no registered version {name}")
+
+
+def test_a_known_failure_is_one_line_without_its_traceback(monkeypatch):
+    monkeypatch.delenv("AIRPARADIS_VERBOSE", raising=False)
+    code, out = invoke(fails, "--name", "v7")
+    assert (code, out) == (cli.EXIT_ERROR, "error: no registered version v7\n")
+
+
+@pytest.mark.parametrize(("args", "variable"), [(["--verbose"], None), ([], "1")])
+def test_verbose_or_its_variable_prints_the_traceback_before_the_same_line(monkeypatch, args, variable):
+    monkeypatch.delenv("AIRPARADIS_VERBOSE", raising=False)
+    if variable:
+        monkeypatch.setenv("AIRPARADIS_VERBOSE", variable)
+    code, out = invoke(fails, "--name", "v7", *args)
+    assert code == cli.EXIT_ERROR and out.startswith("Traceback (most recent call last)")
+    assert 'raise LookupError(f"no registered version {name}")' in out
+    assert out.endswith("LookupError: no registered version v7\nerror: no registered version v7\n")
+
+
+def test_every_command_lists_verbose_once_beside_its_own_options():
+    def command(splits: cli.Splits = cli.Splits(), steps: int = 1) -> None:
+        pass
+
+    code, out = invoke(command, "--help")
+    assert code == 0 and out.count("--verbose") == 1 and out.index("--steps") < out.index("--verbose")

@@ -1,11 +1,14 @@
 """The promotion gate's pure decision: the airline judge slice weighs as much as Sentiment140."""
 
-from airparadis.release.gate import SHOWN, Assessment, decide, table
+import pytest
+
+from airparadis.release.promote import SHOWN, Assessment, decide, table
 
 
-def assessment(version=2, f1=0.80, airline_f1=0.80):
-    return Assessment(version, "deep", {"f1_negative": f1, "roc_auc": 0.9}, 3.0, 2.0, [],
-                      airline={"f1_negative": airline_f1, "roc_auc": 0.9})
+def assessment(version=2, f1=0.80, airline_f1=0.80, size=3.0, p99=2.0, heavy=()):
+    """A version as the gate measured it; ``airline_f1=None``: one never judged on the airline slice."""
+    airline = None if airline_f1 is None else {"f1_negative": airline_f1, "roc_auc": 0.9}
+    return Assessment(version, "deep", {"f1_negative": f1, "roc_auc": 0.9}, size, p99, list(heavy), airline=airline)
 
 
 def test_a_candidate_that_wins_on_validation_but_loses_on_airline_tweets_is_refused():
@@ -47,3 +50,25 @@ def test_the_printed_table_shows_every_quality_measure_on_both_sets_for_both_ver
     assert shown.loc[("airline judge", "accuracy")].isna().tolist() == [False, True]  # production not judged there
     assert shown.loc[("budget", "heavy deps")].tolist() == ["-", "torch"]
     assert {s for s, _ in shown.index} == {"validation", "airline judge", "budget"}
+
+
+def test_first_candidate_within_budget_is_promoted():
+    decision = decide(assessment(airline_f1=None), None, margin=0.005)
+    assert decision.promote and "no production version" in decision.reasons[0]
+
+
+def test_candidate_must_beat_production_by_the_margin():
+    production = assessment(version=1, airline_f1=None)
+    assert decide(assessment(f1=0.806, airline_f1=None), production, margin=0.005).promote
+    refused = decide(assessment(f1=0.804, airline_f1=None), production, margin=0.005)
+    assert not refused.promote and "within the margin 0.005" in refused.reasons[0]
+
+
+@pytest.mark.parametrize(
+    ("kwargs", "reason"),
+    [({"size": 400.0}, "size 400.0 MB"), ({"p99": 500.0}, "p99 500.0 ms"), ({"heavy": ["torch"]}, "needs torch")],
+)
+def test_a_better_model_over_budget_is_refused(kwargs, reason):
+    production = assessment(version=1, airline_f1=None)
+    decision = decide(assessment(f1=0.95, airline_f1=None, **kwargs), production, margin=0.005)
+    assert not decision.promote and any(reason in r for r in decision.reasons)

@@ -1,4 +1,4 @@
-"""The promotion gate: move the ``production`` alias to a candidate version, or say why not.
+"""The ``promote`` stage, the promotion gate: move the ``production`` alias to a candidate version, or say why not.
 
 The gate, stated once in :mod:`airparadis.config`:
 1. quality, on the SAME tweets for both versions: the candidate's ``PROMOTION_METRIC`` beats the

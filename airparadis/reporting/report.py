@@ -1,4 +1,4 @@
-"""Report stage: the comparison of the approaches (simple, deep, transformer) that the documents show.
+"""The ``report`` stage: the comparison of the approaches (simple, deep, transformer) that the documents show.
 
 For each registered version asked for (default: the ``best-<approach>`` aliases), the report loads
 the logged pyfunc from the registry and recomputes, on the SAME splits for every model (the
@@ -18,6 +18,10 @@ training steps (table and ``comparison_curves.png``).
 Outputs: a printed table, and in ``--out`` (default docs/results/) ``comparison.md``,
 ``comparison.json``, ``comparison_quality.png``, ``comparison_cost.png`` (and
 ``comparison_curves.png``), also logged as artifacts of a ``report`` run.
+
+This module selects the versions, scores them and judges the targets; the measures are named in
+:mod:`airparadis.reporting.measures`, the tables written by :mod:`airparadis.reporting.tables` and the
+charts drawn by :mod:`airparadis.reporting.charts`, in the palette of every chart.
 """
 
 from __future__ import annotations
@@ -32,21 +36,12 @@ import numpy as np
 
 from airparadis import config
 from airparadis.core.timing import measure_latency
+from airparadis.reporting import charts, tables
+from airparadis.reporting.measures import CURVE_METRICS, FORM_METRICS, QUALITY, SPLIT_NAMES
 
 # the comparison: each approach without, then with, the airline feedback in its training split
 DEFAULT_MODELS = ("approach:simple,feedback=none", "approach:simple,feedback=airline", "approach:deep,!teacher",
                   "approach:deep,teacher,feedback=none", "approach:deep,teacher,feedback=airline", "best-transformer")
-SPLIT_NAMES = ("airline", "validation", "test", "sts_test")  # the product's own domain first
-QUALITY = ("accuracy", "f1_negative", "roc_auc", "pr_auc", "brier")
-COST = ("model_size_mb", "training_seconds", "latency_single_ms_p50", "latency_single_ms_p95",
-        "latency_batch_ms", "batch_tweets_per_second")
-LABELS = {
-    "accuracy": "accuracy", "f1_negative": "F1 (negative)", "roc_auc": "ROC AUC", "pr_auc": "PR AUC",
-    "brier": "Brier score (calibration, lower is better)",
-    "model_size_mb": "model size (MB)", "training_seconds": "training time (s)",
-    "latency_single_ms_p50": "one tweet, median (ms)", "latency_single_ms_p95": "one tweet, p95 (ms)",
-    "latency_batch_ms": "batch call (ms)", "batch_tweets_per_second": "batch throughput (tweets/s)",
-}
 DEFAULT_OUT = config.ROOT / "docs" / "results"
 
 
@@ -112,30 +107,6 @@ def score_version(version: int, splits, single_calls: int, batch_rows: int) -> d
     return row
 
 
-FORM_METRICS = ("validation_accuracy", "validation_f1_negative", "sts_test_accuracy", "sts_test_roc_auc",
-                "latency_single_ms_p50")
-
-
-def forms_markdown(rows: list[dict]) -> list[str]:
-    """The served forms a training stage measured (transformer: float32 against dynamic int8)."""
-    lines = ["", "## CPU forms measured by the training stage", "",
-             "Each form scored by its own pyfunc on validation and STS-Test (threshold chosen on validation), "
-             "and its single-tweet latency in the training process (`form_*` metrics of the run); the stage keeps "
-             "int8 when it loses at most 0.5 accuracy point on validation.", "",
-             "| model | form | kept | " + " | ".join(f.replace("_", " ") for f in FORM_METRICS) + " |",
-             "|---|---|---|" + "---:|" * len(FORM_METRICS)]
-    for r in rows:
-        for form in ("fp32", "int8"):
-            if form in r.get("forms", {}):
-                kept = "yes" if r["forms"]["chosen"] == form else "no"
-                values = " | ".join(fmt(float(r["forms"][form][k])) for k in FORM_METRICS)
-                lines.append(f"| {r['name']} | {form} | {kept} | {values} |")
-    return lines if len(lines) > 6 else []
-
-
-CURVE_METRICS = ("train_loss", "curve_validation_subset_accuracy", "curve_sts_test_accuracy", "curve_sts_test_roc_auc")
-
-
 def learning_curves(rows: list[dict]) -> dict[str, dict]:
     """The logged learning curve (metric histories by step, and how its accuracy threshold was
     chosen) of every model that has one, keyed by its column name: what a larger budget buys."""
@@ -151,40 +122,6 @@ def learning_curves(rows: list[dict]) -> dict[str, dict]:
             curves[r["name"]] = {"threshold": threshold, "points": [
                 {"step": s, **{m: histories[m].get(s, float("nan")) for m in CURVE_METRICS}} for s in steps]}
     return curves
-
-
-def plot_curves(curves: dict[str, dict]):
-    import matplotlib
-
-    matplotlib.use("Agg")
-    import matplotlib.pyplot as plt
-
-    fig, ax = plt.subplots(figsize=(8, 4.5))
-    for i, (name, curve) in enumerate(curves.items()):
-        points = curve["points"]
-        steps = [p["step"] for p in points]
-        ax.plot(steps, [p["curve_sts_test_accuracy"] for p in points], "o-", color=f"C{i}", label=f"{name}: STS-Test")
-        ax.plot(steps, [p["curve_validation_subset_accuracy"] for p in points], "s--", color=f"C{i}", alpha=0.6,
-                label=f"{name}: validation subset")
-    ax.set(xlabel="training step", ylabel="accuracy", title="Accuracy against training steps")
-    ax.grid(alpha=0.3)
-    ax.legend(fontsize=8)
-    fig.tight_layout()
-    return fig
-
-
-def curves_markdown(curves: dict[str, dict]) -> list[str]:
-    lines = ["", "## Accuracy against training steps", "",
-             "Logged during training (the `curve_*` metrics of each run): training loss since the previous point, "
-             "accuracy on a fixed validation subset and on STS-Test.", ""]
-    for name, curve in curves.items():
-        points = curve["points"]
-        lines += [f"### {name}", "", f"Accuracy threshold: {curve['threshold']}.", "",
-                  "| step | train loss | validation subset accuracy | STS-Test accuracy | STS-Test ROC AUC |",
-                  "|---:|---:|---:|---:|---:|"]
-        lines += [f"| {p['step']} | " + " | ".join(fmt(float(p[m])) for m in CURVE_METRICS) + " |" for p in points]
-        lines.append("")
-    return lines + ["![curves](comparison_curves.png)", ""]
 
 
 def _score_in_child(version: int, splits_uri: str, single_calls: int, batch_rows: int) -> dict:
@@ -205,64 +142,6 @@ def score_isolated(version: int, splits_uri: str, single_calls: int, batch_rows:
         return pool.submit(_score_in_child, version, splits_uri, single_calls, batch_rows).result()
 
 
-def to_table(rows: list[dict]):
-    """Measures as rows, one column per approach (the printed and markdown form)."""
-    import pandas as pd
-
-    index = [f"{s}_{m}" for s in SPLIT_NAMES for m in QUALITY] + list(COST)
-    frame = pd.DataFrame({r["name"]: [r.get(k, np.nan) for k in index] for r in rows},
-                         index=index)
-    frame.index = [_label(k) for k in index]
-    return frame
-
-
-def _label(key: str) -> str:
-    for split in SPLIT_NAMES:
-        if key.startswith(split + "_"):
-            return f"{split}: {LABELS[key[len(split) + 1:]]}"
-    return LABELS[key]
-
-
-def fmt(value) -> str:
-    if isinstance(value, float):
-        if np.isnan(value):
-            return "n/a"
-        return f"{value:.4f}" if abs(value) < 10 else f"{value:,.1f}"
-    return str(value)
-
-
-def to_markdown(rows: list[dict], missing: list[tuple[str, str]], meta: dict, curves: dict | None = None) -> str:
-    table = to_table(rows)
-    lines = ["# Comparison of the approaches", "",
-             f"Generated by `python -m entrypoints.report {meta['command_args']}` on {meta['generated_at']} "
-             f"({meta['machine']}). Quality is recomputed by this command on the same splits for every model "
-             f"(source `{meta['source']}`, sample `{meta['sample']}`: {meta['split_rows']}), at each model's "
-             "own decision threshold, one rule for all: chosen by the training stage on Sentiment140 validation "
-             "for the best F1 of the negative class, then applied unchanged to every set (its value is in the "
-             "models table). The airline judge slice holds the airline tweets of 21-24 February 2015, neutral "
-             "counted as not negative; no model trains on it. Latency is measured in process (a fresh "
-             f"process per model) through the pyfunc's `predict` ({meta['single_calls']} single-tweet calls; one "
-             f"batch of {meta['batch_rows']} test tweets), on a shared machine: compare orders of magnitude, not "
-             "small differences.", "",
-             table.map(fmt).rename_axis("measure").to_markdown(colalign=["left"] + ["right"] * len(table.columns)),
-             "", _models_markdown(rows)]
-    for spec, why in missing:
-        lines.append(f"\n`{spec}`: {why}.")
-    lines += ["", "![quality](comparison_quality.png)", "", "![cost](comparison_cost.png)", ""]
-    table = before_after(rows)
-    if len(table):
-        lines += ["", "## Field feedback: before and after", "",
-                  "The same approach trained without, then with, the airline feedback part (16-20 February 2015) in "
-                  "its training split only; judged on the airline judge slice (21-24 February) and Sentiment140 "
-                  "test.", "", table.to_markdown(index=False, floatfmt=".4f")]
-    lines += ["", "## Targets of the deployed student", "", targets_markdown(targets(rows)), ""]
-    lines += forms_markdown(rows)
-    if curves:
-        lines += curves_markdown(curves)
-    return "\n".join(lines)
-
-
-BEFORE_AFTER = ("airline_accuracy", "airline_f1_negative", "airline_roc_auc", "test_accuracy", "test_roc_auc")
 # The issue's targets for the deployed student, stated once: (what, value of, at least / at most, bound)
 TARGETS = (
     ("S140 test accuracy", ("student", "test_accuracy"), ">=", 0.82),
@@ -273,16 +152,6 @@ TARGETS = (
     ("airline accuracy above simple, with feedback", ("student-simple+feedback", "airline_accuracy"), ">=", 0.03),
     ("S140 test accuracy lost to the teacher", ("transformer-student", "test_accuracy"), "<=", 0.015),
 )
-
-
-def before_after(rows: list[dict]):
-    """The same approach without and with the airline feedback in its training split."""
-    import pandas as pd
-
-    kept = [r for r in rows if r["kind"] in ("simple", "student")]
-    frame = pd.DataFrame([{"model": r["kind"], "feedback": r["feedback"], "version": r["version"],
-                           **{k: r[k] for k in BEFORE_AFTER}} for r in kept])
-    return frame.sort_values(["model", "feedback"], ascending=[True, False]) if len(frame) else frame
 
 
 def _pick(rows: list[dict], kind: str, feedback: str | None = None) -> dict | None:
@@ -310,69 +179,6 @@ def targets(rows: list[dict]) -> list[dict]:
     return out
 
 
-def targets_markdown(checks: list[dict]) -> str:
-    import pandas as pd
-
-    frame = pd.DataFrame([{"target": c["target"], "rule": c["rule"], "measured": fmt(c["value"]) if c["value"]
-                           is not None else "not measured", "met": {True: "yes", False: "**no**", None: "-"}[c["met"]],
-                           "versions": ", ".join(map(str, c["versions"]))} for c in checks])
-    return frame.to_markdown(index=False)
-
-
-def _models_markdown(rows: list[dict]) -> str:
-    import pandas as pd
-
-    frame = pd.DataFrame([{"model": r["name"], "teacher": r["teacher"] or "-", "run": f"`{r['run_id']}`",
-                           "threshold": f"{r['threshold']:.4f}", "trained on this split": r["trained_on_same_split"]}
-                          for r in rows])
-    return frame.to_markdown(index=False)
-
-
-def plot_quality(rows: list[dict]):
-    import matplotlib
-
-    matplotlib.use("Agg")
-    import matplotlib.pyplot as plt
-
-    fig, axes = plt.subplots(1, len(QUALITY), figsize=(4.5 * len(QUALITY), 4), sharey=False)
-    width = 0.8 / max(len(rows), 1)
-    for ax, metric in zip(axes, QUALITY, strict=True):
-        for i, r in enumerate(rows):
-            values = [r[f"{s}_{metric}"] for s in SPLIT_NAMES]
-            bars = ax.bar(np.arange(len(SPLIT_NAMES)) + i * width, values, width,
-                          label=r["name"])
-            ax.bar_label(bars, fmt="%.3f", fontsize=7, rotation=90, padding=2)
-        ax.set_xticks(np.arange(len(SPLIT_NAMES)) + width * (len(rows) - 1) / 2, SPLIT_NAMES)
-        low = min(min(r[f"{s}_{metric}"] for s in SPLIT_NAMES) for r in rows) if rows else 0
-        ax.set_ylim(max(0.0, low - 0.1), 1.0)
-        ax.set_title(LABELS[metric])
-    axes[0].legend(loc="lower left", fontsize=8)
-    fig.suptitle("Quality on the same splits (higher is better)")
-    fig.tight_layout()
-    return fig
-
-
-def plot_cost(rows: list[dict]):
-    import matplotlib
-
-    matplotlib.use("Agg")
-    import matplotlib.pyplot as plt
-
-    keys = ("model_size_mb", "training_seconds", "latency_single_ms_p50", "batch_tweets_per_second")
-    fig, axes = plt.subplots(1, len(keys), figsize=(4.2 * len(keys), 4))
-    names = [r["name"].replace(" (", "\n(").replace(" + ", "\n+ ") for r in rows]
-    for ax, key in zip(axes, keys, strict=True):
-        values = [r.get(key, np.nan) for r in rows]
-        bars = ax.bar(names, values, color=[f"C{i}" for i in range(len(rows))])
-        ax.bar_label(bars, labels=[fmt(v) for v in values], fontsize=8)
-        if key != "batch_tweets_per_second":
-            ax.set_yscale("log")
-        ax.set_title(LABELS[key] + (" (higher is better)" if key == "batch_tweets_per_second" else ""))
-    fig.suptitle("Cost (log scale except throughput)")
-    fig.tight_layout()
-    return fig
-
-
 def run(
     models: list[str] = DEFAULT_MODELS,
     source: str = "bundled",
@@ -389,7 +195,6 @@ def run(
     a complete comparison (measured where they all were registered), that one is kept and returned
     with ``kept`` naming the missing specs: a store that has run ``make demo`` only (no
     transformer) does not overwrite the measured six-model comparison the documents are made of."""
-    import matplotlib.pyplot as plt
     from tqdm.auto import tqdm
 
     from airparadis.core import data, tracking
@@ -414,18 +219,14 @@ def run(
             "split_rows": ", ".join(f"{n} {len(f):,}" for n, f in splits.items() if n != "train"),
             "single_calls": single_calls, "batch_rows": batch_rows}
     curves = learning_curves(rows)
+    checks = targets(rows)
     out_dir = Path(out_dir)
     out_dir.mkdir(parents=True, exist_ok=True)
-    (out_dir / "comparison.md").write_text(to_markdown(rows, missing, meta, curves), encoding="utf-8")
+    (out_dir / "comparison.md").write_text(tables.to_markdown(rows, missing, meta, curves, checks), encoding="utf-8")
     result = {"meta": meta, "models": rows, "missing": [{"spec": s, "why": w} for s, w in missing], "curves": curves,
-              "targets": targets(rows)}
+              "targets": checks}
     (out_dir / "comparison.json").write_text(json.dumps(result, indent=2), encoding="utf-8")
-    figures = [("comparison_quality.png", plot_quality(rows)), ("comparison_cost.png", plot_cost(rows))]
-    if curves:
-        figures.append(("comparison_curves.png", plot_curves(curves)))
-    for name, fig in figures:
-        fig.savefig(out_dir / name, dpi=110)
-        plt.close(fig)
+    charts.draw_comparison(rows, curves, out_dir)
     if log:
         _log(out_dir, rows)
     return result
