@@ -10,6 +10,7 @@ aggregated (the same class, so the same decisions).
 
 from __future__ import annotations
 
+import statistics
 from collections import deque
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
@@ -17,6 +18,7 @@ from datetime import UTC, datetime, timedelta
 from monitoring.buzz.rule import RULE, BuzzRule
 
 EPOCH = datetime(1970, 1, 1, tzinfo=UTC)
+DAY = timedelta(days=1)
 
 
 def window_start(moment: datetime, window: timedelta) -> datetime:
@@ -45,31 +47,49 @@ class Decision:
 
 
 class Profile:
-    """What one count (negatives, or the other tweets) usually is per bucket: a running mean per
-    bucket of the day, corrected per bucket of the week by how far off it was on that weekday,
-    the correction shrunk toward none while few weeks are seen."""
+    """What one count (negatives, or the other tweets) usually is per bucket.
+
+    * The **time of day**: the median, over the last ``baseline_days`` days, of that day's mean count
+      around the same time (± ``baseline_span``). A median of days (a robust baseline, as in
+      Twitter's S-H-ESD, Hochenbaum et al. 2017) lets one stormy day pass without becoming the
+      expectation, where a running mean would carry it for days. Only past days are read, so a storm
+      building since the morning does not raise its own expectation.
+    * The **weekday**: per bucket of the week, how far that level was off on that weekday (observed /
+      expected, pooled the same way, the last ``1/week_weight`` weeks), **shrunk** toward no correction
+      while few weeks are seen: the factor is ``ratio ** (weeks / (weeks + prior_weeks))``. A bucket is
+      learned into it a day after it closed, so the hours just past never pass for the weekday's habit.
+
+    Counts are remembered clipped to ``clip`` × expected + 1."""
 
     def __init__(self, rule: BuzzRule):
         self.rule = rule
-        self.day = [0.0] * rule.buckets_per_day
-        self.days = [0] * rule.buckets_per_day
+        per_day = rule.buckets_per_day
+        self.past: deque = deque(maxlen=rule.baseline_days * per_day + rule.span_buckets)  # clipped counts
+        self.pending: deque = deque()  # (week slot, clipped count, level) of the last day
         self.week_seen = [0.0] * rule.buckets_per_week  # running means of the clipped count...
-        self.week_said = [0.0] * rule.buckets_per_week  # ...and of what the day's level said
+        self.week_said = [0.0] * rule.buckets_per_week  # ...and of what the time of day's level said
         self.weeks = [0] * rule.buckets_per_week
 
-    def _pooled(self, slot: int, size: int) -> list[int]:
-        span = self.rule.span_buckets
-        return [(slot + k) % size for k in range(-span, span + 1)]
+    def level(self) -> float | None:
+        """The time of day's level for the bucket about to close (None before ``min_baseline_days``)."""
+        rule, per_day, span = self.rule, self.rule.buckets_per_day, self.rule.span_buckets
+        size, days = len(self.past), []
+        for back in range(1, rule.baseline_days + 1):
+            first, last = size - back * per_day - span, size - back * per_day + span  # indexes into past
+            if first < 0:
+                break
+            days.append(sum(self.past[i] for i in range(first, min(last, size - 1) + 1)) / (last - first + 1))
+        if len(days) < rule.min_baseline_days:
+            return None
+        return statistics.median(days)
 
-    def expected(self, day_slot: int, week_slot: int) -> tuple[float | None, float | None]:
+    def expected(self, week_slot: int) -> tuple[float | None, float | None]:
         """(expected count, the time of day's level alone), None before enough history."""
-        rule = self.rule
-        pooled = self._pooled(day_slot, len(self.day))
-        seen = [i for i in pooled if self.days[i] >= rule.min_baseline_days]
-        if len(seen) <= len(pooled) // 2:
+        rule, level = self.rule, self.level()
+        if level is None:
             return None, None
-        level = sum(self.day[i] for i in seen) / len(seen)
-        week = [i for i in self._pooled(week_slot, len(self.weeks)) if self.weeks[i]]
+        span = rule.span_buckets
+        week = [i % len(self.weeks) for i in range(week_slot - span, week_slot + span + 1) if self.weeks[i % len(self.weeks)]]
         if not week:
             return level, level
         prior = rule.floor * len(week)
@@ -77,18 +97,21 @@ class Profile:
         weeks = sum(self.weeks[i] for i in week) / len(week)
         return level * ratio ** (weeks / (weeks + rule.prior_weeks)), level
 
-    def learn(self, day_slot: int, week_slot: int, count: int, expected: float | None, level: float | None):
+    def learn(self, week_slot: int, count: int, expected: float | None, level: float | None):
+        """Remember the bucket just closed; learn the weekday's correction of the one a day older."""
         rule = self.rule
         x = count if expected is None else min(count, rule.clip * expected + 1)
-        n = self.days[day_slot]
-        self.day[day_slot] += max(rule.day_weight, 1 / (n + 1)) * (x - self.day[day_slot])
-        self.days[day_slot] = n + 1
+        self.past.append(x)
+        self.pending.append((week_slot, x, level))
+        if len(self.pending) <= rule.buckets_per_day:
+            return
+        slot, x, level = self.pending.popleft()
         if level is not None:
-            n = self.weeks[week_slot]
+            n = self.weeks[slot]
             weight = max(rule.week_weight, 1 / (n + 1))
-            self.week_seen[week_slot] += weight * (x - self.week_seen[week_slot])
-            self.week_said[week_slot] += weight * (level - self.week_said[week_slot])
-            self.weeks[week_slot] = n + 1
+            self.week_seen[slot] += weight * (x - self.week_seen[slot])
+            self.week_said[slot] += weight * (level - self.week_said[slot])
+            self.weeks[slot] = n + 1
 
 
 class GroupDetector:
@@ -103,9 +126,9 @@ class GroupDetector:
         self.spread, self.spread_seen = 1.0, 0  # the group's own overdispersion (running mean, ≥ 1)
         self.peaks: deque = deque(maxlen=rule.novelty_days)  # (day, highest CUSUM, highest burst) of past days
 
-    def _slots(self, start: datetime) -> tuple[int, int]:
-        index = (start - EPOCH) // self.rule.bucket
-        return index % self.rule.buckets_per_day, index % self.rule.buckets_per_week
+    def _slot(self, start: datetime) -> int:
+        """The bucket's place in the week."""
+        return (start - EPOCH) // self.rule.bucket % self.rule.buckets_per_week
 
     def _volume_factor(self) -> float:
         """How much busier than usual the group's other tweets are (1: as usual, or unknown)."""
@@ -125,16 +148,17 @@ class GroupDetector:
 
     def _usual_peaks(self, start: datetime) -> tuple[float, float]:
         """The highest CUSUM and burst scores of the group's previous days (0 before any): a score
-        must beat them to fire once ``novelty_min_days`` are seen, so a stream whose ordinary days
-        are spiky raises its own bar."""
-        today = (start - EPOCH) // timedelta(days=1)
+        must beat ``novelty`` times them to fire once ``novelty_min_days`` are seen, so a stream
+        whose ordinary days are spiky raises its own bar (a threshold set on the stream's own recent
+        scores, in the spirit of NAB's anomaly likelihood, Ahmad et al. 2017)."""
+        today = (start - EPOCH) // DAY
         past = [p for p in self.peaks if p[0] != today]
         if len(past) < self.rule.novelty_min_days:
             return 0.0, 0.0
         return max((p[1] for p in past), default=0.0), max((p[2] for p in past), default=0.0)
 
     def _remember(self, start: datetime, score: float, burst: float) -> None:
-        today = (start - EPOCH) // timedelta(days=1)
+        today = (start - EPOCH) // DAY
         if not self.peaks or self.peaks[-1][0] != today:
             self.peaks.append((today, 0.0, 0.0))
         day, top_score, top_burst = self.peaks[-1]
@@ -146,10 +170,10 @@ class GroupDetector:
         if self.last_start is not None and start != self.last_start + rule.bucket:
             raise ValueError(f"buckets must be consecutive: {start} after {self.last_start}")
         self.last_start = start
-        day_slot, week_slot = self._slots(start)
+        week_slot = self._slot(start)
         others = max(tweets - negatives, 0)
-        usual, level = self.negatives.expected(day_slot, week_slot)
-        usual_others, level_others = self.others.expected(day_slot, week_slot)
+        usual, level = self.negatives.expected(week_slot)
+        usual_others, level_others = self.others.expected(week_slot)
         self.volume.append((others, usual_others))
         expected = None if usual is None else max(usual * self._volume_factor(), rule.floor)
         self.recent.append((negatives, tweets, expected))
@@ -173,8 +197,8 @@ class GroupDetector:
             self.evidence = 0.0  # the CUSUM restarts after either test fires
         if expected is not None:
             self._learn_spread(negatives, expected)
-        self.negatives.learn(day_slot, week_slot, negatives, expected, level)
-        self.others.learn(day_slot, week_slot, others, usual_others, level_others)
+        self.negatives.learn(week_slot, negatives, expected, level)
+        self.others.learn(week_slot, others, usual_others, level_others)
         window_baseline = sum(r[2] for r in self.recent if r[2] is not None) if expected is not None else None
         return Decision(start, negatives, tweets, expected, round(score, 6), bool(kind), alert, window_negatives,
                         sum(r[1] for r in self.recent), window_baseline, round(burst, 6), kind)

@@ -9,18 +9,20 @@ Used by (1) the single-machine monitor (:mod:`monitoring.buzz.monitor`), (2) the
 ``bucket`` (15 minutes, aligned on UTC midnight). What a bucket should hold is learned online from
 the group's own history, at two periods:
 
-* the **day**: per bucket of the day, a running mean over the past days (the last
-  ``1/day_weight`` days weigh most), pooled over ``baseline_span`` either side;
+* the **day**: per bucket of the day, the median over the last ``baseline_days`` days of that day's
+  mean count within ``baseline_span`` either side (a robust baseline, as in Twitter's S-H-ESD: one
+  stormy day does not become the expectation); only past days are read;
 * the **week**: per bucket of the week, how far the day's expectation was off on that weekday
   (observed / expected, pooled the same way, the last ``1/week_weight`` weeks), **shrunk** toward
   no correction: the factor is ``ratio ** (weeks / (weeks + prior_weeks))``, so one Friday moves the
-  expectation a little and four move it most of the way;
+  expectation a little and four move it most of the way (a stream younger than a week, such as the
+  airline stream, gets the time of day alone); a bucket is learned into it a day after it closed;
 * the **volume**: the other tweets of the group (not negative) over the last ``volume_window``
   against their own expectation (the same model): a busier hour than usual, of every kind of
   tweet, raises the negatives expected by that ratio (``volume_prior`` tweets of pseudo-count, at
   least 1, at most ``volume_cap``). A counts-only stream has no others: the factor stays 1.
 
-A history updates with each bucket, its count clipped to ``clip`` × expected + 1 so that a storm
+A history keeps each bucket's count clipped to ``clip`` × expected + 1 so that a storm
 does not become the next day's normal. At least ``floor_per_hour`` per hour is expected.
 
 **The tests, two speeds, one alert per episode.**
@@ -32,6 +34,11 @@ does not become the next day's normal. At least ``floor_per_hour`` per hour is e
 * a sudden **burst**: one bucket far above its expectation: ``n ≥ burst_ratio·m``, ``n ≥
   burst_min_negatives`` and its likelihood ratio ``(n ln(n/m) - (n - m)) / φ`` at ``burst_score``
   (log10), raised when that bucket closes (15 minutes, not the hour).
+
+From ``novelty_min_days`` of history on, either score must also beat ``novelty`` times the highest
+score of the group's previous ``novelty_days`` days: a stream whose ordinary days are spiky (busy
+brands on NAB) raises its own bar, a threshold set on its own recent scores in the spirit of NAB's
+anomaly likelihood (Ahmad et al., 2017). A stream younger than that is judged by the two tests alone.
 
 Either test firing restarts the CUSUM; the group stays silent until ``cooldown`` has passed with no
 firing bucket (one alert per episode, whichever speed saw it first). The alert describes the last
@@ -75,7 +82,7 @@ class BuzzRule:
     window: timedelta = timedelta(hours=3)  # what an alert describes (and holds min_negatives of)
     # the expected count
     baseline_span: timedelta = timedelta(hours=1)  # pooled either side of the bucket's time of day
-    day_weight: float = 0.3  # running mean over days, then an exponential one (the last ~3 days)
+    baseline_days: int = 7  # the time of day's level: the median of these past days
     week_weight: float = 0.5  # the weekday's correction: the last ~2 weeks
     prior_weeks: float = 2.0  # shrinkage of the weekday's correction toward none
     min_baseline_days: int = 1  # no decision before a day of history at that time of day
@@ -91,16 +98,16 @@ class BuzzRule:
     # the building storm
     test: str = "poisson_cusum+burst"
     shift: float = 1.5  # the CUSUM looks for the rate rising by half
-    min_score: float = 5.0  # log10 of the likelihood ratio summed by the CUSUM
+    min_score: float = 4.5  # log10 of the likelihood ratio summed by the CUSUM
     min_negatives: int = 20  # and at least this many in the last `window`
     # the sudden burst
     burst_ratio: float = 4.0  # one bucket at least this many times its expectation
     burst_score: float = 6.0  # log10 of its likelihood ratio
-    burst_min_negatives: int = 12  # and at least this many in it
+    burst_min_negatives: int = 16  # and at least this many in it
     novelty_days: int = 14  # and beat `novelty` times the highest scores of the group's previous days
-    novelty: float = 1.5
+    novelty: float = 1.75
     novelty_min_days: int = 7  # (from a week of history on)
-    cooldown: timedelta = timedelta(hours=12)  # silence after an alert until no bucket fired for this long
+    cooldown: timedelta = timedelta(hours=18)  # silence after an alert until no bucket fired for this long
     vocabulary_days: int = 2  # what an alert's words are compared with
     evaluation_frequency: timedelta = timedelta(minutes=15)  # Azure: how often the query runs
     severity: int = 2
@@ -114,8 +121,10 @@ class BuzzRule:
             raise ValueError(f"unknown test {self.test!r}")
         if self.shift <= 1 or self.burst_ratio <= 1:
             raise ValueError("the shift and the burst ratio must be rises (> 1)")
-        if not (0 < self.day_weight <= 1 and 0 < self.week_weight <= 1):
-            raise ValueError("the day and week weights lie in (0, 1]")
+        if not 0 < self.week_weight <= 1:
+            raise ValueError("the week weight lies in (0, 1]")
+        if not 1 <= self.min_baseline_days <= self.baseline_days:
+            raise ValueError("min_baseline_days lies in [1, baseline_days]")
 
     @property
     def buckets_per_day(self) -> int:

@@ -16,7 +16,7 @@ import pytest
 from monitoring.buzz.about import summarize, terms
 from monitoring.buzz.detector import GroupDetector, detect, window_start
 from monitoring.buzz.monitor import BuzzMonitor
-from monitoring.buzz.rule import RULE, RULE_FILE, BuzzRule
+from monitoring.buzz.rule import RULE, RULE_FILE, BuzzRule, _iso_duration
 from monitoring.buzz.stream import Tweet, batches, parse_time, read_lines
 from monitoring.config import ROOT
 from pyfunc.names import BAD_BUZZ_EVENT
@@ -222,7 +222,7 @@ def test_generated_azure_rule_matches_the_rule():
     data = json.loads(RULE_FILE.read_text())
     assert RULE_FILE.read_text() == RULE.infra_json(), "run: python -m monitoring.buzz.rule --write"
     assert f'where name == "{BAD_BUZZ_EVENT}"' in data["query"] and "by group" in data["query"]
-    assert (data["windowSize"], data["muteActionsDuration"], data["dimension"]) == ("PT15M", "PT12H", "group")
+    assert (data["windowSize"], data["muteActionsDuration"], data["dimension"]) == ("PT15M", _iso_duration(RULE.cooldown), "group")
     other = BuzzRule(bucket=timedelta(minutes=30), cooldown=timedelta(hours=6, minutes=30))
     assert (other.to_infra()["windowSize"], other.to_infra()["muteActionsDuration"]) == ("PT30M", "PT6H30M")
     assert not re.search(r"timestamp|ago\(|now\(|between", other.kql())  # the window is windowSize alone
