@@ -88,8 +88,8 @@ class Profile:
         rule, level = self.rule, self.level()
         if level is None:
             return None, None
-        span = rule.span_buckets
-        week = [i % len(self.weeks) for i in range(week_slot - span, week_slot + span + 1) if self.weeks[i % len(self.weeks)]]
+        span, size = rule.span_buckets, len(self.weeks)
+        week = [i % size for i in range(week_slot - span, week_slot + span + 1) if self.weeks[i % size]]
         if not week:
             return level, level
         prior = rule.floor * len(week)
