@@ -168,4 +168,8 @@ def test_the_report_says_per_day_what_fired_and_which_model_version_scored(produ
     assert totals["episode_days"] == len(totals["episode_leads_hours"]) and totals["quiet_days"] > 20
     markdown = out.with_suffix(".md").read_text()
     assert written["scored_by"] in markdown and "| kind of day |" in markdown
+    first: dict = {}  # each alerted day says what its first alert was about
+    for a in sorted(written["alerts"], key=lambda a: a["window_end"]):
+        first.setdefault((a["group"], local_day(a["window_end"])), a["about"]["summary"])
+    assert {(d["group"], d["day"]): d["about"] for d in written["days"] if d["alerts"]} == first
     assert out.with_suffix(".png").read_bytes().startswith(b"\x89PNG")
