@@ -4,7 +4,7 @@ written by ``python -m entrypoints.buzz ... --report docs/results/buzz_alerts``.
 Days are the stream's own local days (the UTC offset of its first tweet). For each group and day:
 tweets, negatives (as the model scored them), the peak hour (most negatives), the alerts, the
 first alert's time (its window's end: when it was raised, from tweets created before it) and its
-lead on the peak hour (:func:`measure`). With a
+lead on the peak hour (:func:`measure`) and what that alert was about. With a
 label column (``--label-column airline_sentiment``) the day is also judged from the human labels:
 an **episode** when its labelled negatives are at least ``EPISODE_RATIO`` times the group's median
 day and at least ``EPISODE_MIN`` tweets, otherwise **quiet**; an alert on a quiet day is a false
@@ -40,9 +40,17 @@ def labelled_negatives(path: Path, columns: Columns, label_column: str, negative
 
 
 def table(monitor: BuzzMonitor, labels: dict | None = None) -> tuple[list[dict], dict]:
-    """(one row per group and local day, totals) of what the monitor saw and raised."""
-    return measure(monitor.hourly_series(), [(a.group, a.window_end) for a in monitor.alerts],
-                   monitor.local_offset or timedelta(0), labels)
+    """(one row per group and local day, totals) of what the monitor saw and raised, each day with
+    what its first alert was about (the words that rose, from :mod:`monitoring.buzz.about`)."""
+    offset = monitor.local_offset or timedelta(0)
+    rows, totals = measure(monitor.hourly_series(), [(a.group, a.window_end) for a in monitor.alerts], offset, labels)
+    about: dict[tuple[str, str], str] = {}
+    for alert in sorted(monitor.alerts, key=lambda a: a.window_end):
+        day = alert.window_end.astimezone(timezone(offset)).date().isoformat()
+        about.setdefault((alert.group, day), alert.about.get("summary", ""))
+    for row in rows:
+        row["about"] = about.get((row["group"], row["day"]), "")
+    return rows, totals
 
 
 def measure(hours: list[dict], raised: list[tuple[str, datetime]], utc_offset: timedelta,
@@ -108,13 +116,14 @@ def _hour(moment: datetime | None) -> str:
 
 def markdown(rows: list[dict], totals: dict) -> str:
     labelled = "episode" in (rows[0] if rows else {})
-    head = ["group", "day", "tweets", "negatives", "peak hour", "alerts", "first alert", "lead on peak (h)"]
+    head = ["group", "day", "tweets", "negatives", "peak hour", "alerts", "first alert", "lead on peak (h)", "about"]
     head += ["labelled negatives", "kind of day"] if labelled else []
     lines = ["| " + " | ".join(head) + " |", "|" + "---|" * len(head)]
     for r in rows:
         cells = [r["group"], r["day"], r["tweets"], r["negatives"],
                  f"{_hour(r['peak_hour'])} ({r['peak_negatives']})", r["alerts"] or "",
-                 _hour(r["first_alert"]), "" if r["lead_hours"] is None else f"{r['lead_hours']:+g}"]
+                 _hour(r["first_alert"]), "" if r["lead_hours"] is None else f"{r['lead_hours']:+g}",
+                 r.get("about", "")]
         if labelled:
             verdict = "episode" if r["episode"] else "quiet"
             cells += [r["labelled_negatives"], verdict + ("" if r["judged"] else " (no baseline yet)")]

@@ -54,7 +54,7 @@ def make_alert(rule: BuzzRule, group: str, decision: Decision, negative_tweets: 
     start = decision.window_start(rule)
     baseline = [WindowTerms.merge(bucket_terms.get(b) for b in window) for window in rule.baseline_windows(start)]
     return BuzzAlert(group, start, start + rule.window, decision.window_negatives, decision.window_tweets,
-                     decision.window_baseline, decision.score, summarize(negative_tweets, baseline))
+                     decision.window_baseline, decision.score, summarize(negative_tweets, baseline, group))
 
 
 @dataclass

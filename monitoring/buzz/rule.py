@@ -5,21 +5,46 @@ Used by (1) the single-machine monitor (:mod:`monitoring.buzz.monitor`), (2) the
 (3) the Azure scheduled-query rule: ``python -m monitoring.buzz.rule --write`` writes
 ``infra/buzz-rule.json`` that ``infra/alerts.bicep`` loads; a test fails if it drifts.
 
-The test. Negative tweets per group arrive in bursts and, at night, in single digits, with a
-strong daily cycle, and a real storm starts as a few hours of modest excess before its peak. So
-negatives are counted per ``bucket`` (1 hour, aligned on UTC midnight) and each hour's count ``n``
-is compared with the **same hour** on the previous ``baseline_days`` days (``baseline_span``
-neighbouring hours either side), whose mean ``m`` (at least ``baseline_floor``) is the expected
-count. A **CUSUM** (Page, 1954) adds up the evidence for a ``shift``-fold rise of the Poisson rate,
-hour after hour: ``S = max(0, S + n ln(shift) - (shift - 1) m)`` (the log-likelihood ratio of rate
-``shift·m`` against ``m``); ``score = S / ln 10``. The rule fires as soon as an hour closes with
-``score >= min_score`` and at least ``min_negatives`` negatives in the last ``window``; the sum
-restarts at zero after it fires, and the group stays silent until ``cooldown`` has passed with no
-firing hour (one alert per group per episode). A lone burst hour weighs little (30 negatives
-against 5 expected add 30 ln 2 - 5 ≈ 16 nats, under the 20.7 of ``min_score`` 9), while three
-or four hours at twice the usual level add up: the warning comes while a storm builds, not when
-its window closes. The alert describes the last ``window`` (3 hours) up to the hour that fired.
-The designs measured against it are in ``benchmarks/buzz_designs.py`` and the README.
+**The expected count.** Negatives (or, for a counts-only stream, all tweets) are counted per
+``bucket`` (15 minutes, aligned on UTC midnight). What a bucket should hold is learned online from
+the group's own history, at two periods:
+
+* the **day**: per bucket of the day, the median over the last ``baseline_days`` days of that day's
+  mean count within ``baseline_span`` either side (a robust baseline, as in Twitter's S-H-ESD: one
+  stormy day does not become the expectation); only past days are read;
+* the **week**: per bucket of the week, how far the day's expectation was off on that weekday
+  (observed / expected, pooled the same way, the last ``1/week_weight`` weeks), **shrunk** toward
+  no correction: the factor is ``ratio ** (weeks / (weeks + prior_weeks))``, so one Friday moves the
+  expectation a little and four move it most of the way (a stream younger than a week, such as the
+  airline stream, gets the time of day alone); a bucket is learned into it a day after it closed;
+* the **volume**: the other tweets of the group (not negative) over the last ``volume_window``
+  against their own expectation (the same model): a busier hour than usual, of every kind of
+  tweet, raises the negatives expected by that ratio (``volume_prior`` tweets of pseudo-count, at
+  least 1, at most ``volume_cap``). A counts-only stream has no others: the factor stays 1.
+
+A history keeps each bucket's count clipped to ``clip`` × expected + 1 so that a storm
+does not become the next day's normal. At least ``floor_per_hour`` per hour is expected.
+
+**The tests, two speeds, one alert per episode.**
+
+* a building **storm**: a CUSUM (Page, 1954) sums, bucket after bucket, the log-likelihood ratio of
+  a ``shift``-fold rise of the rate: ``S = max(0, S + (n ln(shift) - (shift - 1) m) / φ)``, with
+  ``φ = 1 + dispersion·m`` (quasi-Poisson: busy streams vary more than Poisson);
+  ``score = S / ln 10`` fires at ``min_score`` with at least ``min_negatives`` in the last ``window``;
+* a sudden **burst**: one bucket far above its expectation: ``n ≥ burst_ratio·m``, ``n ≥
+  burst_min_negatives`` and its likelihood ratio ``(n ln(n/m) - (n - m)) / φ`` at ``burst_score``
+  (log10), raised when that bucket closes (15 minutes, not the hour).
+
+From ``novelty_min_days`` of history on, either score must also beat ``novelty`` times the highest
+score of the group's previous ``novelty_days`` days: a stream whose ordinary days are spiky (busy
+brands on NAB) raises its own bar, a threshold set on its own recent scores in the spirit of NAB's
+anomaly likelihood (Ahmad et al., 2017). A stream younger than that is judged by the two tests alone.
+
+Either test firing restarts the CUSUM; the group stays silent until ``cooldown`` has passed with no
+firing bucket (one alert per episode, whichever speed saw it first). The alert describes the last
+``window`` (3 hours) up to the bucket that fired; its words are compared with the group's vocabulary
+of the previous ``vocabulary_days`` days. The designs measured against it are in
+``benchmarks/buzz_designs.py``.
 """
 
 from __future__ import annotations
@@ -37,85 +62,141 @@ from pyfunc.names import BAD_BUZZ_EVENT
 
 RULE_FILE = ROOT / "infra" / "buzz-rule.json"
 MAX_SCORE = 99.0  # the score is capped here
+LN10 = math.log(10)
+HOUR, DAY, WEEK = timedelta(hours=1), timedelta(days=1), timedelta(days=7)
 
 
 @dataclass(frozen=True)
 class BuzzRule(AzureRule):
-    """Negative tweets of one group rising, hour after hour, against that group's own baseline."""
+    """Negative tweets of one group rising against what that hour of that weekday and the group's
+    current volume lead to expect: a building storm or a sudden burst."""
 
     PROG = "python -m monitoring.buzz.rule"
     FILE = RULE_FILE
 
     name: str = "air-paradis-bad-buzz"
     event_name: str = BAD_BUZZ_EVENT
-    bucket: timedelta = timedelta(hours=1)  # counted and judged per hour, aligned on UTC midnight
+    bucket: timedelta = timedelta(minutes=15)  # counted and judged per bucket, aligned on UTC midnight
     window: timedelta = timedelta(hours=3)  # what an alert describes (and holds min_negatives of)
-    baseline_days: int = 3  # the same hour on up to this many previous days...
-    baseline_span: int = 1  # ...with this many neighbouring hours either side
-    min_baseline_windows: int = 3  # fewer past hours (a new group): no decision yet
-    baseline_floor: float = 1.0  # expected count at least this (a quiet night is not zero)
-    test: str = "poisson_cusum"
-    shift: float = 2.0  # the CUSUM looks for the rate doubling
-    min_score: float = 9.0  # log10 of the likelihood ratio summed by the CUSUM (20.7 nats)
-    min_negatives: int = 20  # and at least this many negative tweets in the last `window`
-    cooldown: timedelta = timedelta(hours=12)  # silence after an alert until no hour fired for this long
+    # the expected count
+    baseline_span: timedelta = timedelta(hours=1)  # pooled either side of the bucket's time of day
+    baseline_days: int = 7  # the time of day's level: the median of these past days
+    week_weight: float = 0.5  # the weekday's correction: the last ~2 weeks
+    prior_weeks: float = 2.0  # shrinkage of the weekday's correction toward none
+    min_baseline_days: int = 1  # no decision before a day of history at that time of day
+    floor_per_hour: float = 1.0  # expected count at least this per hour (a quiet night is not zero)
+    clip: float = 3.0  # a history learns at most clip × expected + 1 of a bucket
+    volume_window: timedelta = timedelta(hours=3)  # the other tweets' excess over this span...
+    volume_prior: float = 20.0  # ...with this pseudo-count...
+    volume_cap: float = 1.0  # ...explains at most this factor of the negatives (1: off, see the designs)
+    dispersion: float = 0.02  # quasi-Poisson: evidence divided by 1 + dispersion × expected at least...
+    spread_buckets: int = 7 * 96  # ...or by the group's own Pearson dispersion, a running mean over a week
+    spread_prior: float = 96.0  # (buckets of pseudo-count at 1)
+    spread_clip: float = 10.0  # each bucket weighs at most this many times the current value
+    # the building storm
+    test: str = "poisson_cusum+burst"
+    shift: float = 1.5  # the CUSUM looks for the rate rising by half
+    min_score: float = 4.5  # log10 of the likelihood ratio summed by the CUSUM
+    min_negatives: int = 20  # and at least this many in the last `window`
+    # the sudden burst
+    burst_ratio: float = 4.0  # one bucket at least this many times its expectation
+    burst_score: float = 6.0  # log10 of its likelihood ratio
+    burst_min_negatives: int = 16  # and at least this many in it
+    novelty_days: int = 14  # and beat `novelty` times the highest scores of the group's previous days
+    novelty: float = 1.75
+    novelty_min_days: int = 7  # (from a week of history on)
+    cooldown: timedelta = timedelta(hours=18)  # silence after an alert until no bucket fired for this long
+    vocabulary_days: int = 2  # what an alert's words are compared with
     evaluation_frequency: timedelta = timedelta(minutes=15)  # Azure: how often the query runs
     severity: int = 2
 
     def __post_init__(self):
-        if timedelta(days=1) % self.bucket:
+        if DAY % self.bucket:
             raise ValueError(f"the bucket ({self.bucket}) must divide a day")
         if self.window % self.bucket or self.window < self.bucket:
             raise ValueError(f"the window ({self.window}) must be a whole number of buckets ({self.bucket})")
-        if self.test != "poisson_cusum":
+        if self.test != "poisson_cusum+burst":
             raise ValueError(f"unknown test {self.test!r}")
-        if self.shift <= 1:
-            raise ValueError("the shift must be a rise (> 1)")
+        if self.shift <= 1 or self.burst_ratio <= 1:
+            raise ValueError("the shift and the burst ratio must be rises (> 1)")
+        if not 0 < self.week_weight <= 1:
+            raise ValueError("the week weight lies in (0, 1]")
+        if not 1 <= self.min_baseline_days <= self.baseline_days:
+            raise ValueError("min_baseline_days lies in [1, baseline_days]")
 
     @property
     def buckets_per_day(self) -> int:
-        return timedelta(days=1) // self.bucket
+        return DAY // self.bucket
+
+    @property
+    def buckets_per_week(self) -> int:
+        return WEEK // self.bucket
 
     @property
     def window_buckets(self) -> int:
         return self.window // self.bucket
 
-    def baseline_offsets(self) -> list[int]:
-        """How many buckets back each baseline bucket lies (same time of day, neighbours)."""
-        return sorted({d * self.buckets_per_day + o for d in range(1, self.baseline_days + 1)
-                       for o in range(-self.baseline_span, self.baseline_span + 1)})
+    @property
+    def span_buckets(self) -> int:
+        return self.baseline_span // self.bucket
+
+    @property
+    def volume_buckets(self) -> int:
+        return max(1, self.volume_window // self.bucket)
+
+    @property
+    def floor(self) -> float:
+        """The least expected count of one bucket."""
+        return self.floor_per_hour * (self.bucket / HOUR)
 
     @property
     def lookback(self) -> int:
-        """Buckets of history a group keeps: the farthest baseline bucket of the window's first bucket."""
-        return max(self.baseline_offsets()) + self.window_buckets - 1
+        """Buckets of history whose words a group keeps: the vocabulary days and the window."""
+        return self.vocabulary_days * self.buckets_per_day + self.window_buckets
 
     def baseline_windows(self, window_start) -> list[list]:
-        """The starts of the buckets of each baseline window of the window starting at ``window_start``
-        (the same hours shifted as the baseline is): what an alert's terms are compared with."""
-        return [[window_start + (i - k) * self.bucket for i in range(self.window_buckets)]
-                for k in self.baseline_offsets()]
+        """The bucket starts of the group's vocabulary before the window starting at ``window_start``,
+        one list per day back: what an alert's words are compared with."""
+        per_day = self.buckets_per_day
+        return [[window_start - (d * per_day - i) * self.bucket for i in range(per_day)]
+                for d in range(1, self.vocabulary_days + 1)]
 
-    def expected(self, past: list[int]) -> float:
-        return max(sum(past) / len(past), self.baseline_floor)
+    # --- the two tests -------------------------------------------------------------------------
+    def phi(self, expected: float) -> float:
+        return 1.0 + self.dispersion * expected
 
-    def update(self, evidence: float, negatives: int, expected: float) -> float:
-        """The CUSUM after one more bucket (in nats)."""
-        return max(0.0, evidence + negatives * math.log(self.shift) - (self.shift - 1) * expected)
+    def update(self, evidence: float, negatives: int, expected: float, phi: float = 1.0) -> float:
+        """The CUSUM after one more bucket (in nats), the log-likelihood ratio divided by ``phi``."""
+        step = negatives * math.log(self.shift) - (self.shift - 1) * expected
+        return max(0.0, evidence + step / phi)
 
     @staticmethod
     def score(evidence: float) -> float:
-        return min(MAX_SCORE, evidence / math.log(10))
+        return min(MAX_SCORE, evidence / LN10)
 
     def fires(self, window_negatives: int, score: float) -> bool:
         return window_negatives >= self.min_negatives and score >= self.min_score
 
+    def burst(self, negatives: int, expected: float, phi: float = 1.0) -> float:
+        """log10 of the likelihood ratio of one bucket's count against its expectation (0 if not a
+        rise), divided by ``phi``."""
+        if negatives <= expected:
+            return 0.0
+        return self.score((negatives * math.log(negatives / expected) - (negatives - expected)) / phi)
+
+    def bursts(self, negatives: int, expected: float, score: float) -> bool:
+        return (negatives >= self.burst_min_negatives and negatives >= self.burst_ratio * expected
+                and score >= self.burst_score)
+
     def describe(self) -> str:
         hours = self.window.total_seconds() / 3600
-        return (f"negative tweets of one group per hour against the same hours of the previous "
-                f"{self.baseline_days} days (±{self.baseline_span} h): a CUSUM for a {self.shift:g}-fold rise "
-                f"fires at a likelihood ratio of 1e{self.min_score:g} with at least {self.min_negatives} negatives "
-                f"in the last {hours:g} h; one alert per {self.cooldown.total_seconds() / 3600:g} h quiet episode")
+        minutes = self.bucket.total_seconds() / 60
+        return (f"negative tweets of one group per {minutes:g} min against what that time of day, that weekday "
+                f"(shrunk over {self.prior_weeks:g} weeks) and the group's other tweets lead to expect: a CUSUM "
+                f"for a {self.shift:g}-fold rise fires at a likelihood ratio of 1e{self.min_score:g} with at least "
+                f"{self.min_negatives} negatives in the last {hours:g} h, a burst at {self.burst_ratio:g}× one "
+                f"bucket's expectation (1e{self.burst_score:g}, at least {self.burst_min_negatives}); one alert per "
+                f"{self.cooldown.total_seconds() / 3600:g} h quiet episode")
 
     def to_dict(self) -> dict:
         return {k: (v.total_seconds() if isinstance(v, timedelta) else v) for k, v in asdict(self).items()}
