@@ -13,6 +13,7 @@ from datetime import UTC, datetime, timedelta, timezone
 
 import pytest
 
+from monitoring.alert_rule import iso_duration
 from monitoring.buzz.about import summarize, terms
 from monitoring.buzz.detector import GroupDetector, detect, window_start
 from monitoring.buzz.monitor import BuzzMonitor
