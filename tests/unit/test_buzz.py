@@ -224,7 +224,8 @@ def test_generated_azure_rule_matches_the_rule():
     data = json.loads(RULE_FILE.read_text())
     assert RULE_FILE.read_text() == RULE.infra_json(), "run: python -m monitoring.buzz.rule --write"
     assert f'where name == "{BAD_BUZZ_EVENT}"' in data["query"] and "by group" in data["query"]
-    assert (data["windowSize"], data["muteActionsDuration"], data["dimension"]) == ("PT15M", iso_duration(RULE.cooldown), "group")
+    expected = ("PT15M", iso_duration(RULE.cooldown), "group")
+    assert (data["windowSize"], data["muteActionsDuration"], data["dimension"]) == expected
     other = BuzzRule(bucket=timedelta(minutes=30), cooldown=timedelta(hours=6, minutes=30))
     assert (other.to_infra()["windowSize"], other.to_infra()["muteActionsDuration"]) == ("PT30M", "PT6H30M")
     assert not re.search(r"timestamp|ago\(|now\(|between", other.kql())  # the window is windowSize alone
