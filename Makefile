@@ -7,7 +7,7 @@ export MLFLOW_TRACKING_URI ?= sqlite:///$(CURDIR)/mlflow.db
 export PATH := $(BIN):$(PATH)
 export TF_CPP_MIN_LOG_LEVEL ?= 2
 
-.PHONY: help install demo train serve ui test test-fast lint clean report report-deps ui-app test-deps image tracking-server container-benchmark
+.PHONY: help install demo train serve ui test test-fast lint clean report report-deps kusto-deps ui-app test-deps image tracking-server container-benchmark
 
 help:  ## list the targets
 	@grep -hE '^[a-z-]+:.*## ' $(MAKEFILE_LIST) | awk -F':.*## ' '{printf "  make %-10s %s\n", $$1, $$2}'
@@ -59,6 +59,10 @@ test-deps:  ## outside .venv: Debian's Chromium, PostgreSQL, a Java runtime (Spa
 
 report-deps:  ## system packages the documents need (Debian's Chromium prints the decks to PDF)
 	test -x /usr/bin/chromium || (apt-get update && DEBIAN_FRONTEND=noninteractive apt-get install -y chromium)
+
+kusto-deps:  ## Microsoft's KQL analyser (npm), which checks the Application Insights queries of docs/feedback-loop.md
+	test -x /usr/bin/node || (apt-get update && DEBIAN_FRONTEND=noninteractive apt-get install -y nodejs npm)
+	cd tools/kusto && npm ci --no-audit --no-fund
 
 container-benchmark: install test-deps  ## build the image with Docker, run it under F1's limits, measure it (benchmarks/results/container.json)
 	$(BIN)/python -m benchmarks.container $(if $(MODEL),--model $(MODEL))

@@ -2,10 +2,12 @@
 
 One palette for every chart: each model keeps its colour everywhere, the deployed model (the row
 with ``production: true`` in ``comparison.json``, else the ``student``) is drawn in the accent colour;
-every axis is labelled with its unit.
+every value axis starts at zero and is labelled with its unit.
 
-* The charts of the decks and the article exist in English and in French (``<name>_en.png``,
-  ``<name>_fr.png``) so a deck never mixes languages; the deployed model is named "deployed":
+* The charts of the decks and the article are :class:`Chart` objects first, their data and words
+  in English and French: each is drawn to ``<name>_<lang>.png`` and written as ``<name>_<lang>.json``
+  beside it, from which :mod:`airparadis.reporting.documents` builds an *editable* PowerPoint chart
+  (the same data, not a picture) and the source line under the figure:
 
       python -m entrypoints.publish     # draws them (into docs/results/charts/) before rendering docs/
 
@@ -17,10 +19,11 @@ every axis is labelled with its unit.
 from __future__ import annotations
 
 import json
+from dataclasses import asdict, dataclass, field
 from pathlib import Path
 
 from airparadis import config
-from airparadis.reporting import measures
+from airparadis.reporting import crisis, measures, wording
 
 OUT = config.ROOT / "docs" / "results" / "charts"
 LANGS = ("en", "fr")
@@ -30,41 +33,64 @@ COLOURS = {"simple": "#9AA5B1", "simple_feedback": "#5F6B7A", "deep": "#C9B79C",
            "student_feedback": "#8E3B46", "transformer": "#2F5D8A"}
 NAMES = {
     "en": {"simple": "Simple (word counts)", "simple_feedback": "Simple + feedback",
-           "deep": "First neural model (words only)",
-           "student": "Compact neural model", "student_feedback": "Compact + feedback",
+           "deep": "First network (word vectors)",
+           "student": "Compact network", "student_feedback": "Compact + feedback",
            "transformer": "BERT-type (MiniLM)"},
     "fr": {"simple": "Simple (comptage de mots)", "simple_feedback": "Simple + retours",
-           "deep": "Premier réseau (mots seuls)",
-           "student": "Réseau neuronal compact", "student_feedback": "Compact + retours",
+           "deep": "Premier réseau (vecteurs de mots)",
+           "student": "Réseau compact", "student_feedback": "Compact + retours",
            "transformer": "Type BERT (MiniLM)"},
 }
-TEXT = {
-    "en": {"deployed": "deployed", "accuracy": "tweets judged correctly (%)", "f1_negative":
-           "negative tweets caught: F1 (%)", "airline": "Airline tweets, 21-24 Feb 2015",
-           "validation": "Sentiment140 validation", "test": "Sentiment140 test", "sts_test": "STS-Test (hand-labelled)",
-           "split_title": "Accuracy on each test set", "split_axis": "accuracy (%)",
-           "size": "model size (MB)", "latency": "time for one tweet (ms, median)",
-           "throughput": "tweets per second, in bulk", "cost_title": "What each model costs to run (lower is "
-           "cheaper, except throughput)", "quality_title": "higher is better",
-           "before": "without feedback", "after": "with airline feedback", "feedback_axis": "accuracy on the "
-           "airline tweets (%)", "feedback_title": "What field feedback adds",
-           "buzz_title": "Negative tweets per day, February 2015", "buzz_axis": "negative tweets per day "
-           "(model's count)", "alert": "bad-buzz alert", "false_alarm": "false alarm\n(quiet day)",
-           "day": "day (February 2015)"},
-    "fr": {"deployed": "déployé", "accuracy": "tweets bien jugés (%)", "f1_negative":
-           "tweets négatifs repérés : F1 (%)", "airline": "Tweets aériens, 21-24 févr. 2015",
-           "validation": "Sentiment140 validation", "test": "Sentiment140 test",
-           "sts_test": "STS-Test (annoté à la main)",
-           "split_title": "Exactitude sur chaque jeu de test", "split_axis": "exactitude (%)",
-           "size": "taille du modèle (Mo)", "latency": "temps pour un tweet (ms, médiane)",
-           "throughput": "tweets par seconde, en lot", "cost_title": "Ce que coûte chaque modèle (plus bas = moins "
-           "cher, sauf le débit)", "quality_title": "plus haut = mieux",
-           "before": "sans retours", "after": "avec les retours aériens", "feedback_axis": "exactitude sur les "
-           "tweets aériens (%)", "feedback_title": "Ce qu'apportent les retours du terrain",
-           "buzz_title": "Tweets négatifs par jour, février 2015", "buzz_axis": "tweets négatifs par jour "
-           "(compte du modèle)", "alert": "alerte bad buzz", "false_alarm": "fausse alerte\n(jour calme)",
-           "day": "jour (février 2015)"},
+EMBEDDINGS = {
+    "en": {"fasttext": "fastText (learned on our tweets, reads pieces of words)",
+           "word2vec": "word2vec (learned on our tweets)", "glove": "GloVe (learned beforehand on Wikipedia)",
+           "scratch": "none (learned by the network alone)"},
+    "fr": {"fasttext": "fastText (appris sur nos tweets, lit les morceaux de mots)",
+           "word2vec": "word2vec (appris sur nos tweets)", "glove": "GloVe (appris d'avance sur Wikipédia)",
+           "scratch": "aucun (appris par le réseau seul)"},
 }
+TEXT = {
+    "en": {"deployed": "deployed", "airline_title": "Airline tweets judged correctly (21-24 February 2015)",
+           "airline_axis": "tweets judged correctly (%)",
+           "airline": "Airline tweets", "validation": "Sentiment140 validation", "test": "Sentiment140 test",
+           "sts_test": "Hand-labelled 2009 tweets",
+           "split_title": "Tweets judged correctly, on each test set", "split_axis": "tweets judged correctly (%)",
+           "before": "without feedback", "after": "with airline feedback",
+           "feedback_title": "What field feedback adds", "feedback_axis": "airline tweets judged correctly (%)",
+           "embedding_title": "Word vectors compared for the first network",
+           "embedding_axis": "validation tweets judged correctly (%)", "kept": "kept",
+           "hosting_title": "Hosting cost per month", "hosting_axis": "euros per month",
+           "crisis_title": "{group}, {day}: negative tweets per hour", "crisis_axis": "negative tweets per hour",
+           "hour": "hour of the day (local time)", "negatives": "negative tweets", "usual": "usual level",
+           "alert": "alert", "peak": "peak",
+           "source": "Source", "comparison": "model comparison (docs/results/comparison.json), measured on {date}",
+           "sweep": "word-vector sweep (benchmarks/results/deep_sweep.json)",
+           "prices": "Azure list prices as known on {date}, to be checked (data/hosting_prices.json)",
+           "crisis": "airline tweets labelled by people; alert and peak from the bad-buzz monitor "
+                     "(docs/results/buzz_alerts.json)",
+           "pipeline": "this project's commands (MLproject)"},
+    "fr": {"deployed": "déployé", "airline_title": "Tweets aériens bien jugés (21-24 février 2015)",
+           "airline_axis": "tweets bien jugés (%)",
+           "airline": "Tweets aériens", "validation": "Sentiment140 validation", "test": "Sentiment140 test",
+           "sts_test": "Tweets de 2009 annotés à la main",
+           "split_title": "Tweets bien jugés, sur chaque jeu de test", "split_axis": "tweets bien jugés (%)",
+           "before": "sans retours", "after": "avec les retours aériens",
+           "feedback_title": "Ce qu'apportent les retours du terrain", "feedback_axis": "tweets aériens bien jugés (%)",
+           "embedding_title": "Vecteurs de mots comparés pour le premier réseau",
+           "embedding_axis": "tweets de validation bien jugés (%)", "kept": "retenu",
+           "hosting_title": "Coût d'hébergement par mois", "hosting_axis": "euros par mois",
+           "crisis_title": "{group}, {day} : tweets négatifs par heure", "crisis_axis": "tweets négatifs par heure",
+           "hour": "heure de la journée (heure locale)", "negatives": "tweets négatifs", "usual": "niveau habituel",
+           "alert": "alerte", "peak": "pic",
+           "source": "Source", "comparison": "comparaison des modèles (docs/results/comparison.json), mesurée le {date}",
+           "sweep": "comparaison des vecteurs de mots (benchmarks/results/deep_sweep.json)",
+           "prices": "prix publics Azure connus au {date}, à vérifier (data/hosting_prices.json)",
+           "crisis": "tweets aériens annotés par des personnes ; alerte et pic du moniteur de bad buzz "
+                     "(docs/results/buzz_alerts.json)",
+           "pipeline": "les commandes de ce projet (MLproject)"},
+}
+PLANS = {"en": {"f1": "F1, free\n(deployed model)", "b1": "B1, basic", "p0v3": "P0v3, premium\n(what BERT needs)"},
+         "fr": {"f1": "F1, gratuit\n(modèle déployé)", "b1": "B1, basique", "p0v3": "P0v3, premium\n(ce qu'il faut à BERT)"}}
 PIPELINE = {
     "en": ("data\nsplits as artifacts", "train\nsimple · student · BERT", "track\nruns, metrics, data",
            "registry\none name, versions", "gate\nbetter and deployable?", "serve\nAPI on Azure",
@@ -75,13 +101,38 @@ PIPELINE = {
 }
 
 
+@dataclass
+class Chart:
+    """A chart as data: what the PNG is drawn from and what the PPTX rebuilds as a native chart.
+
+    ``kind``: ``bar`` (vertical), ``barh`` (horizontal) or ``line``; ``series``: (name, values), one
+    value per category (None: no point); ``highlight``: the category drawn in the accent colour (the
+    deployed model); ``marks``: (category index, label) pointed at on a line chart."""
+
+    name: str
+    kind: str
+    title: str
+    categories: list[str]
+    series: list[tuple[str, list]]
+    axis: str
+    source: str
+    lang: str
+    unit: str = ""
+    decimals: int = 1
+    highlight: int | None = None
+    marks: list[tuple[int, str]] = field(default_factory=list)
+
+    def to_json(self) -> str:
+        return json.dumps(asdict(self), ensure_ascii=False, indent=1)
+
+
 def _plt():
     import matplotlib
 
     matplotlib.use("Agg")
     import matplotlib.pyplot as plt
 
-    plt.rcParams.update({"font.family": "DejaVu Sans", "font.size": 12, "axes.edgecolor": MUTED,
+    plt.rcParams.update({"font.family": "DejaVu Sans", "font.size": 13, "axes.edgecolor": MUTED,
                          "axes.labelcolor": INK, "xtick.color": INK, "ytick.color": INK, "axes.titleweight": "bold",
                          "axes.titlecolor": INK, "axes.spines.top": False, "axes.spines.right": False})
     return plt
@@ -101,131 +152,121 @@ def _colour(key: str, deployed: str) -> str:
     return ACCENT if key == deployed else COLOURS.get(key, MUTED)
 
 
-def _hbars(ax, rows, values, lang, deployed, label, fmt):
-    bars = ax.barh(range(len(rows)), values, color=[_colour(r["key"], deployed) for r in rows])
-    ax.bar_label(bars, labels=[fmt(v) for v in values], padding=4, color=INK)
-    ax.set_yticks(range(len(rows)), [_name(r, lang, deployed) for r in rows])
-    for tick, r in zip(ax.get_yticklabels(), rows, strict=False):  # none on a shared axis
-        tick.set_fontweight("bold" if r["key"] == deployed else "normal")
-    ax.set_ylim(len(rows) - 0.5, -0.5)
-    ax.set_xlabel(label)
-    ax.grid(axis="x", color=GRID)
-    ax.set_axisbelow(True)
+def _source(lang: str, what: str, **kw) -> str:
+    return wording.localise(f"{TEXT[lang]['source']}{' :' if lang == 'fr' else ':'} {TEXT[lang][what].format(**kw)}",
+                            lang)
 
 
-def airline_quality(rows: list[dict], lang: str):
-    plt = _plt()
+def airline_quality(rows: list[dict], lang: str, measured_on: str = "") -> Chart:
     deployed, t = deployed_key(rows), TEXT[lang]
-    fig, axes = plt.subplots(1, 2, figsize=(12, 4.6), sharey=True)
-    for ax, metric in zip(axes, ("accuracy", "f1_negative"), strict=True):
-        values = [100 * r[f"airline_{metric}"] for r in rows]
-        _hbars(ax, rows, values, lang, deployed, t[metric], lambda v: f"{v:.1f}%")
-        ax.set_xlim(max(0, min(values) - 15), 100)
-    fig.suptitle(f"{t['airline']}: {t['quality_title']}", color=INK, fontweight="bold")
-    fig.tight_layout()
-    return fig
+    return Chart("airline_quality", "barh", wording.localise(t["airline_title"], lang),
+                 [_name(r, lang, deployed) for r in rows],
+                 [(t["airline_axis"], [round(100 * r["airline_accuracy"], 1) for r in rows])], t["airline_axis"],
+                 _source(lang, "comparison", date=measured_on), lang, unit="%",
+                 highlight=next((i for i, r in enumerate(rows) if r["key"] == deployed), None))
 
 
-def quality_by_split(rows: list[dict], lang: str):
+def quality_by_split(rows: list[dict], lang: str, measured_on: str = "") -> Chart:
+    deployed, t = deployed_key(rows), TEXT[lang]
+    return Chart("quality_by_split", "bar", t["split_title"], [t[s] for s in measures.SPLIT_NAMES],
+                 [(_name(r, lang, deployed), [round(100 * r[f"{s}_accuracy"], 1) for s in measures.SPLIT_NAMES])
+                  for r in rows], t["split_axis"], _source(lang, "comparison", date=measured_on), lang, unit="%")
+
+
+def feedback(rows: list[dict], lang: str, measured_on: str = "") -> Chart:
+    t, by_key = TEXT[lang], {r["key"]: r for r in rows}
+    pairs = [k for k in ("simple", "student") if k in by_key and f"{k}_feedback" in by_key]
+    return Chart("feedback", "bar", t["feedback_title"], [NAMES[lang][k] for k in pairs],
+                 [(t["before"], [round(100 * by_key[k]["airline_accuracy"], 1) for k in pairs]),
+                  (t["after"], [round(100 * by_key[f"{k}_feedback"]["airline_accuracy"], 1) for k in pairs])],
+                 t["feedback_axis"], _source(lang, "comparison", date=measured_on), lang, unit="%")
+
+
+def embeddings(sweep: dict, lang: str) -> Chart:
+    """Each word-vector kind at its best configuration (the sweep's selection order), the kept one first."""
+    t, best = TEXT[lang], {}
+    for row in sorted(sweep["comparison"], key=lambda r: -r["val_roc_auc"]):
+        best.setdefault(row["embedding"], row)
+    names = [EMBEDDINGS[lang].get(k, k) + (f" ({t['kept']})" if i == 0 else "") for i, k in enumerate(best)]
+    return Chart("embeddings", "barh", t["embedding_title"], names,
+                 [(t["embedding_axis"], [round(100 * r["val_accuracy"], 1) for r in best.values()])],
+                 t["embedding_axis"], _source(lang, "sweep"), lang, unit="%", highlight=0)
+
+
+def hosting(prices: dict, lang: str) -> Chart:
+    from airparadis.reporting.publish import monthly_eur
+
+    t = TEXT[lang]
+    return Chart("hosting", "bar", t["hosting_title"], [PLANS[lang].get(p["key"], p["plan"]) for p in prices["plans"]],
+                 [(t["hosting_axis"], [round(monthly_eur(p, prices)) for p in prices["plans"]])], t["hosting_axis"],
+                 _source(lang, "prices", date=prices["as_known_on"]), lang, unit=" €", decimals=0, highlight=0)
+
+
+def crisis_hours(told: crisis.Crisis, lang: str) -> Chart:
+    t = TEXT[lang]
+    hours = [f"{h} h" if lang == "fr" else f"{h:02d}:00" for h in crisis.HOURS]
+    return Chart("crisis", "line", wording.localise(t["crisis_title"].format(group=told.group, day=told.day.isoformat()),
+                                                    lang),
+                 hours, [(t["negatives"], told.negatives), (t["usual"], [round(u, 1) for u in told.usual])],
+                 t["crisis_axis"], _source(lang, "crisis"), lang, decimals=0,
+                 marks=[(told.alert.hour, t["alert"]), (told.peak.hour, t["peak"])])
+
+
+def draw_chart(chart: Chart):
+    """The matplotlib figure of a :class:`Chart` (value axis from zero, the highlight in the accent)."""
     import numpy as np
 
     plt = _plt()
-    deployed, t = deployed_key(rows), TEXT[lang]
-    splits = measures.SPLIT_NAMES
-    fig, ax = plt.subplots(figsize=(12, 4.8))
-    width = 0.8 / len(rows)
-    for i, r in enumerate(rows):
-        values = [100 * r[f"{s}_accuracy"] for s in splits]
-        bars = ax.bar(np.arange(len(splits)) + i * width, values, width, label=_name(r, lang, deployed),
-                      color=_colour(r["key"], deployed), edgecolor=INK if r["key"] == deployed else "none")
-        ax.bar_label(bars, fmt="%.1f", fontsize=8, padding=2, color=INK)
-    ax.set_xticks(np.arange(len(splits)) + width * (len(rows) - 1) / 2, [t[s] for s in splits])
-    low = min(100 * r[f"{s}_accuracy"] for r in rows for s in splits)
-    ax.set_ylim(max(0, low - 10), 100)
-    ax.set_ylabel(t["split_axis"])
-    ax.set_title(t["split_title"])
-    ax.grid(axis="y", color=GRID)
+    fig, ax = plt.subplots(figsize=(12, 5.2))
+    n, label = len(chart.series), (lambda v: wording.number(v, chart.lang, chart.decimals, chart.unit))
+    palette = [INK, MUTED, "#2F5D8A", "#D9A441", "#6A8E4E", "#8E3B46"] if n > 1 else [MUTED]
+    positions = np.arange(len(chart.categories))
+    if chart.kind == "line":
+        for (name, values), colour, style in zip(chart.series, [ACCENT, MUTED], ["o-", "--"], strict=False):
+            ax.plot(positions, values, style, color=colour, lw=2.5, label=name)
+        top = max(v for _, values in chart.series for v in values if v is not None)
+        for x, text in chart.marks:
+            value = chart.series[0][1][x]
+            ax.annotate(f"{text}\n{chart.categories[x]}", (x, value), xytext=(0, 28), textcoords="offset points",
+                        ha="center", color=ACCENT if x == chart.marks[0][0] else INK, fontweight="bold",
+                        arrowprops={"arrowstyle": "-|>", "color": INK})
+        ax.set_xticks(positions[::2], chart.categories[::2])
+        ax.set_ylim(0, top * 1.35)
+        ax.set_ylabel(chart.axis)
+        ax.legend(frameon=False, loc="upper left")
+        ax.grid(axis="y", color=GRID)
+    else:
+        width = 0.8 / n
+        for i, ((name, values), colour) in enumerate(zip(chart.series, palette, strict=False)):
+            colours = [ACCENT if j == chart.highlight else colour for j in range(len(values))]
+            offset = positions + (i - (n - 1) / 2) * width
+            bars = (ax.barh(offset, values, width, color=colours, label=name) if chart.kind == "barh"
+                    else ax.bar(offset, values, width, color=colours, label=name))
+            ax.bar_label(bars, labels=[label(v) for v in values], padding=3, color=INK, fontsize=12 if n < 4 else 9)
+        top = max(v for _, values in chart.series for v in values)
+        if chart.kind == "barh":
+            ax.set_yticks(positions, chart.categories)
+            ax.set_ylim(len(chart.categories) - 0.5, -0.5)
+            ax.set_xlim(0, max(top, 1) * 1.18)
+            ax.set_xlabel(chart.axis)
+            ax.grid(axis="x", color=GRID)
+            ticks = ax.get_yticklabels()
+        else:
+            ax.set_xticks(positions, chart.categories)
+            ax.set_ylim(0, max(top, 1) * 1.18)
+            ax.set_ylabel(chart.axis)
+            ax.grid(axis="y", color=GRID)
+            ticks = ax.get_xticklabels()
+        if chart.highlight is not None:
+            ticks[chart.highlight].set_fontweight("bold")
+        if n > 1:
+            ax.legend(frameon=False, loc="lower left" if chart.kind == "barh" else "upper left",
+                      ncols=min(n, 3), fontsize=10, bbox_to_anchor=(0, 1.0) if chart.kind == "bar" else None)
     ax.set_axisbelow(True)
-    ax.legend(loc="upper left", fontsize=9, ncols=3, frameon=False)
-    fig.tight_layout()
-    return fig
-
-
-def cost(rows: list[dict], lang: str):
-    plt = _plt()
-    deployed, t = deployed_key(rows), TEXT[lang]
-    # one row per model family: the deployed one where it is of that family, else the one without feedback
-    kept = [r for r in rows if r["key"] == deployed or (not r["key"].endswith("_feedback")
-                                                         and f"{r['key']}_feedback" != deployed)]
-    fig, axes = plt.subplots(1, 3, figsize=(13, 4.2), sharey=True)
-    for ax, (key, label, fmt) in zip(axes, (("model_size_mb", t["size"], "{:.1f}"),
-                                            ("latency_single_ms_p50", t["latency"], "{:.2f}"),
-                                            ("batch_tweets_per_second", t["throughput"], "{:,.0f}")), strict=True):
-        values = [r[key] for r in kept]
-        _hbars(ax, kept, values, lang, deployed, label, fmt.format)
-        ax.set_xlim(0, max(values) * 1.35)
-        ax.xaxis.set_major_locator(plt.MaxNLocator(3))
-    fig.suptitle(t["cost_title"], color=INK, fontweight="bold")
-    fig.tight_layout()
-    return fig
-
-
-def feedback(rows: list[dict], lang: str):
-
-    plt = _plt()
-    deployed, t = deployed_key(rows), TEXT[lang]
-    by_key = {r["key"]: r for r in rows}
-    pairs = [(k, f"{k}_feedback") for k in ("simple", "student") if k in by_key and f"{k}_feedback" in by_key]
-    fig, ax = plt.subplots(figsize=(9, 4.4))
-    for i, (before, after) in enumerate(pairs):
-        for j, key in enumerate((before, after)):
-            value = 100 * by_key[key]["airline_accuracy"]
-            bar = ax.bar(i + (j - 0.5) * 0.38, value, 0.36, color=_colour(key, deployed),
-                         label=t["after" if j else "before"] if i == 0 else None,
-                         hatch="" if j == 0 else "//", edgecolor=INK if key == deployed else "white")
-            ax.bar_label(bar, labels=[f"{value:.1f}%"], padding=3, color=INK)
-    ax.set_xticks(range(len(pairs)), [NAMES[lang][before] for before, _ in pairs])
-    low = min(100 * by_key[k]["airline_accuracy"] for pair in pairs for k in pair) if pairs else 50
-    ax.set_ylim(max(0, low - 12), 100)
-    ax.set_ylabel(t["feedback_axis"])
-    ax.set_title(t["feedback_title"])
-    ax.grid(axis="y", color=GRID)
-    ax.set_axisbelow(True)
-    ax.legend(frameon=False, loc="upper left")
-    fig.tight_layout()
-    return fig
-
-
-def buzz_storm(buzz: dict, lang: str):
-    import datetime as dt
-
-    plt = _plt()
-    t = TEXT[lang]
-    palette = ["#2F5D8A", "#5F6B7A", "#D9A441", "#6A8E4E"]  # airlines; the alerts in ACCENT
-    fig, ax = plt.subplots(figsize=(12, 4.6))
-    groups = sorted({d["group"] for d in buzz["days"]})
-    for colour, group in zip(palette * 3, groups, strict=False):
-        days = [d for d in buzz["days"] if d["group"] == group and d["hours"] >= 20]  # whole days only
-        x = [dt.date.fromisoformat(d["day"]) for d in days]
-        ax.plot(x, [d["negatives"] for d in days], "o-", color=colour, label=group, lw=2)
-        for d in days:
-            if d["alerts"]:
-                false_alarm = d.get("episode") is False  # labelled report: a quiet day with an alert
-                colour = INK if false_alarm else ACCENT
-                ax.annotate(t["false_alarm" if false_alarm else "alert"], (dt.date.fromisoformat(d["day"]),
-                            d["negatives"]), xytext=(0, 14), textcoords="offset points", ha="center",
-                            color=colour, fontweight="bold", fontsize=10)
-                ax.plot(dt.date.fromisoformat(d["day"]), d["negatives"], "*", ms=20, zorder=5, color=colour,
-                        markerfacecolor="white" if false_alarm else colour, markeredgewidth=2)
-    ax.xaxis.set_major_formatter(plt.matplotlib.dates.DateFormatter("%d"))
-    ax.set_xlabel(t["day"])
-    ax.set_ylabel(t["buzz_axis"])
-    ax.set_title(t["buzz_title"])
-    ax.grid(color=GRID)
-    ax.set_axisbelow(True)
-    ax.legend(frameon=False, ncols=len(groups), loc="upper left")
-    top = max(d["negatives"] for d in buzz["days"])
-    ax.set_ylim(0, top * 1.25)
+    ax.set_title(chart.title)
+    ax.xaxis.set_major_formatter(plt.FuncFormatter(lambda v, _: wording.number(v, chart.lang, 0))) \
+        if chart.kind == "barh" else ax.yaxis.set_major_formatter(plt.FuncFormatter(
+            lambda v, _: wording.number(v, chart.lang, 0)))
     fig.tight_layout()
     return fig
 
@@ -276,8 +317,7 @@ def comparison_quality(rows: list[dict]):
                           color=_colour(r["key"], deployed), edgecolor=INK if r["key"] == deployed else "none")
             ax.bar_label(bars, fmt="%.3f", fontsize=7, rotation=90, padding=2, color=INK)
         ax.set_xticks(np.arange(len(splits)) + width * (len(rows) - 1) / 2, splits)
-        low = min(min(r[f"{s}_{metric}"] for s in splits) for r in rows) if rows else 0
-        ax.set_ylim(max(0.0, low - 0.1), 1.0)
+        ax.set_ylim(0.0, 1.0)  # every bar from zero
         ax.set_title(measures.LABELS[metric], fontsize=10)
         ax.grid(axis="y", color=GRID)
         ax.set_axisbelow(True)
@@ -345,23 +385,43 @@ def draw_comparison(rows: list[dict], curves: dict[str, dict], out: Path) -> lis
     return written
 
 
-def draw(comparison: Path, buzz: Path, out: Path = OUT) -> list[Path]:
-    """Every chart in both languages, from the measured files that exist; returns the files written."""
+def charts(comparison: Path, buzz: Path, sweep: Path, prices: Path, lang: str) -> list[Chart]:
+    """Every chart of the documents in ``lang``, from the measured files that exist."""
+    out = []
+    report = json.loads(comparison.read_text(encoding="utf-8")) if comparison.exists() else {"models": []}
+    rows, measured_on = report["models"], report.get("meta", {}).get("generated_at", "")
+    if rows and all("key" in r for r in rows):
+        out += [fn(rows, lang, measured_on) for fn in (airline_quality, quality_by_split, feedback)]
+    if sweep.exists():
+        out.append(embeddings(json.loads(sweep.read_text(encoding="utf-8")), lang))
+    if prices.exists():
+        out.append(hosting(json.loads(prices.read_text(encoding="utf-8")), lang))
+    told = crisis.crisis(json.loads(buzz.read_text(encoding="utf-8"))) if buzz.exists() else None
+    if told is not None:
+        out.append(crisis_hours(told, lang))
+    return out
+
+
+def draw(comparison: Path, buzz: Path, out: Path = OUT, sweep: Path | None = None, prices: Path | None = None
+         ) -> list[Path]:
+    """Every chart in both languages (``<name>_<lang>.png`` and its data, ``.json``); the files written.
+    The pipeline is a diagram, not data: a picture, with its source in its ``.json``."""
+    from airparadis.reporting import publish
+
     plt = _plt()
     out.mkdir(parents=True, exist_ok=True)
-    charts = []
-    rows = json.loads(comparison.read_text(encoding="utf-8"))["models"] if comparison.exists() else []
-    if rows and all("key" in r for r in rows):
-        charts += [("airline_quality", airline_quality, rows), ("quality_by_split", quality_by_split, rows),
-                   ("cost", cost, rows), ("feedback", feedback, rows)]
-    if buzz.exists():
-        charts.append(("buzz_storm", buzz_storm, json.loads(buzz.read_text(encoding="utf-8"))))
     written = []
     for lang in LANGS:
-        figures = [(name, fn(data, lang)) for name, fn, data in charts] + [("pipeline", pipeline(lang))]
-        for name, fig in figures:
-            path = out / f"{name}_{lang}.png"
-            fig.savefig(path, dpi=120, facecolor="white")
-            plt.close(fig)
-            written.append(path)
+        for chart in charts(comparison, buzz, sweep or publish.SWEEP, prices or publish.PRICES, lang):
+            fig = draw_chart(chart)
+            written += _save(plt, fig, out / f"{chart.name}_{lang}", chart.to_json())
+        written += _save(plt, pipeline(lang), out / f"pipeline_{lang}",
+                         json.dumps({"kind": "picture", "source": _source(lang, "pipeline")}, ensure_ascii=False))
     return written
+
+
+def _save(plt, fig, stem: Path, data: str) -> list[Path]:
+    fig.savefig(stem.with_suffix(".png"), dpi=120, facecolor="white")
+    plt.close(fig)
+    stem.with_suffix(".json").write_text(data + "\n", encoding="utf-8")
+    return [stem.with_suffix(".png"), stem.with_suffix(".json")]

@@ -21,6 +21,7 @@ from __future__ import annotations
 
 import base64
 import html
+import json
 import mimetypes
 import re
 from dataclasses import dataclass, field
@@ -52,6 +53,7 @@ class Slide:
     blocks: list[Block]
     classes: list[str]
     markdown: str
+    notes: str = ""  # the speaker notes: ``<!-- notes: ... -->`` in the slide's Markdown
 
     @property
     def image(self) -> Block | None:
@@ -150,9 +152,17 @@ def parse_deck(text: str) -> list[Slide]:
         if not body:
             continue
         classes = re.findall(r"<!--\s*class:\s*([\w -]+?)\s*-->", body)
+        notes = " ".join(" ".join(n.split()) for n in re.findall(r"<!--\s*notes:(.*?)-->", body, flags=re.S))
         title, blocks = _blocks(md.parse(body))
-        slides.append(Slide(title, blocks, " ".join(classes).split(), body))
+        slides.append(Slide(title, blocks, " ".join(classes).split(), body, notes))
     return slides
+
+
+def chart_data(picture: Path) -> dict:
+    """The data a chart was drawn from (``<chart>.json`` beside ``<chart>.png``, written by
+    :mod:`airparadis.reporting.charts`): its values for an editable PPTX chart, and its source line."""
+    sidecar = picture.with_suffix(".json")
+    return json.loads(sidecar.read_text(encoding="utf-8")) if sidecar.exists() else {}
 
 
 def _data_uri(path: Path) -> str:
@@ -197,6 +207,12 @@ section.slide.cover {{ justify-content: center; background: {INK}; color: #fff; 
 section.slide.cover h1 {{ font-size: 56px; color: #fff; }}
 section.slide.cover .body {{ font-size: 26px; flex: none; }}
 section.slide.cover strong {{ color: #fff; }}
+section.slide.text .body {{ font-size: 25px; }}
+section.slide.text table {{ width: 100%; font-size: 19px; }}
+section.slide.text th, section.slide.text td {{ padding: 7px 10px; }}
+section.slide .source {{ font-size: 13px; color: #5F6B7A; margin: 4px 0 0; flex: none; }}
+section.slide.picture .body, section.slide.split .body {{ min-height: 0; }}
+section.slide .figure {{ flex: 1; min-height: 0; display: flex; flex-direction: column; }}
 section.slide .number {{ position: absolute; right: 24px; bottom: 14px; font-size: 13px; color: #7A8594; }}
 """
 
@@ -213,9 +229,12 @@ def deck_html(slides: list[Slide], base: Path, title: str, lang: str) -> str:
         rest_md = re.sub(r"^!\[[^\]]*\]\([^)]*\)\s*$", "", rest, flags=re.M) if image else rest
         parts = [f'<div class="text">{md.render(rest_md)}</div>'] if slide.layout != "picture" else []
         if image and slide.layout != "cover":
-            parts.append(f'<div class="picture"><img src="{html.escape(image.src)}" alt=""></div>')
+            source = chart_data(base / image.src).get("source", "")
+            parts.append(f'<div class="figure"><div class="picture"><img src="{html.escape(image.src)}" alt=""></div>'
+                         f'<p class="source">{html.escape(source)}</p></div>')
+        number = f'<div class="number">{n}</div>' if slide.layout != "cover" else ""
         sections.append(f'<section class="slide {slide.layout}" data-slide="{n}">{md.render(heading)}'
-                        f'<div class="body">{"".join(parts)}</div></section>')
+                        f'<div class="body">{"".join(parts)}</div>{number}</section>')
     page = (f'<!DOCTYPE html><html lang="{lang}"><head><meta charset="utf-8"><title>{html.escape(title)}</title>'
             f"<style>{DECK_CSS}</style></head><body>{''.join(sections)}</body></html>")
     return _embed_images(page, base)
@@ -260,16 +279,83 @@ def print_pdf(html_path: Path, pdf_path: Path) -> None:
         browser.close()
 
 
-def write_pptx(slides: list[Slide], base: Path, path: Path) -> None:
-    """Native, editable PowerPoint slides: title, text boxes, tables and pictures."""
+PPTX_LANG = {"fr": "fr-FR", "en": "en-GB"}
+
+
+def _native_chart(page, data: dict, x, y, width, height):
+    """An editable PowerPoint chart holding the chart's data (value axis from zero, the deployed
+    model in the accent colour, the line chart's alert and peak labelled)."""
+    from pptx.chart.data import CategoryChartData
+    from pptx.dml.color import RGBColor
+    from pptx.enum.chart import XL_CHART_TYPE, XL_LEGEND_POSITION
+    from pptx.util import Pt
+
+    chart_data = CategoryChartData(number_format='0.0' if data["decimals"] else '0')
+    chart_data.categories = [c.replace("\n", " ") for c in data["categories"]]
+    for name, values in data["series"]:
+        chart_data.add_series(name, values)
+    kind = {"bar": XL_CHART_TYPE.COLUMN_CLUSTERED, "barh": XL_CHART_TYPE.BAR_CLUSTERED,
+            "line": XL_CHART_TYPE.LINE_MARKERS}[data["kind"]]
+    chart = page.shapes.add_chart(kind, x, y, width, height, chart_data).chart
+    chart.has_title, chart.font.size = True, Pt(12)
+    chart.chart_title.text_frame.text = data["title"]
+    chart.value_axis.minimum_scale = 0
+    chart.value_axis.has_title = True
+    chart.value_axis.axis_title.text_frame.text = data["axis"]
+    chart.has_legend = len(data["series"]) > 1
+    if chart.has_legend:
+        chart.legend.position, chart.legend.include_in_layout = XL_LEGEND_POSITION.TOP, False
+    accent, muted = RGBColor.from_string(ACCENT[1:]), RGBColor.from_string("9AA5B1")
+    palette = [RGBColor.from_string(INK[1:]), muted] if len(data["series"]) > 1 else [muted]
+    for i, series in enumerate(chart.plots[0].series):
+        colour = accent if data["kind"] == "line" and i == 0 else palette[i % len(palette)]
+        if data["kind"] == "line":
+            series.format.line.color.rgb = colour
+            series.smooth = False
+        else:
+            series.format.fill.solid()
+            series.format.fill.fore_color.rgb = colour
+    if data["kind"] != "line":
+        plot = chart.plots[0]
+        plot.has_data_labels = True
+        plot.data_labels.number_format = ('0.0' if data["decimals"] else '0') + (f'"{data["unit"]}"' if data["unit"] else "")
+        plot.data_labels.number_format_is_linked = False
+        plot.data_labels.font.size = Pt(11)
+        if data["highlight"] is not None:
+            point = plot.series[0].points[data["highlight"]]
+            point.format.fill.solid()
+            point.format.fill.fore_color.rgb = accent
+        if data["kind"] == "barh":
+            chart.category_axis.reverse_order = True  # the first category on top, as in the picture
+    for index, label in data.get("marks", []):
+        point = chart.plots[0].series[0].points[index]
+        point.data_label.has_text_frame = True
+        point.data_label.text_frame.text = f"{label} {data['categories'][index]}"
+    return chart
+
+
+def _language(shape, tag: str) -> None:
+    """Every run of a shape's text in ``tag`` (spell-checking and screen readers use it)."""
+    for paragraph in shape.text_frame.paragraphs if shape.has_text_frame else []:
+        for run in paragraph.runs:
+            run.font._rPr.set("lang", tag)
+
+
+def write_pptx(slides: list[Slide], base: Path, path: Path, lang: str = "en") -> None:
+    """Native, editable PowerPoint slides on one template: the layouts' title and body placeholders
+    (real bullets), tables, editable charts holding their data (pictures only for diagrams), a
+    source line under every figure, speaker notes, page numbers and the deck's language."""
     from pptx import Presentation
     from pptx.dml.color import RGBColor
+    from pptx.oxml.ns import qn
     from pptx.util import Emu, Inches, Pt
 
-    accent, ink = RGBColor.from_string(ACCENT[1:]), RGBColor.from_string(INK[1:])
+    accent, ink, white = RGBColor.from_string(ACCENT[1:]), RGBColor.from_string(INK[1:]), RGBColor(255, 255, 255)
+    tag = PPTX_LANG.get(lang, lang)
     prs = Presentation()
+    prs.core_properties.language = tag
     prs.slide_width, prs.slide_height = Inches(13.333), Inches(7.5)
-    blank = prs.slide_layouts[6]
+    left, width, bottom = Inches(0.6), Inches(12.1), Inches(6.95)
 
     def fill(paragraph, runs, size, colour=ink):
         for text, bold, italic in runs:
@@ -278,67 +364,90 @@ def write_pptx(slides: list[Slide], base: Path, path: Path) -> None:
             run.font.size, run.font.bold, run.font.italic = Pt(size), bold, italic
             run.font.color.rgb = accent if bold and colour == ink else colour
 
-    for slide in slides:
-        page = prs.slides.add_slide(blank)
+    def no_bullet(paragraph):
+        paragraph._p.get_or_add_pPr().insert(0, paragraph._p.makeelement(qn("a:buNone"), {}))
+
+    for n, slide in enumerate(slides, 1):
         cover = slide.layout == "cover"
+        page = prs.slides.add_slide(prs.slide_layouts[0 if cover else 1])
+        title, body = page.placeholders[0], page.placeholders[1]
+        title.text_frame.text = ""
+        fill(title.text_frame.paragraphs[0], [(slide.title, True, False)], 40 if cover else 28, white if cover else ink)
+        title.text_frame.word_wrap = True
         if cover:
-            background = page.background.fill
-            background.solid()
-            background.fore_color.rgb = ink
+            page.background.fill.solid()
+            page.background.fill.fore_color.rgb = ink
+            title.left, title.top, title.width, title.height = left, Inches(2.0), width, Inches(1.6)
+            body.left, body.top, body.width, body.height = left, Inches(3.8), width, Inches(2.4)
         else:
             bar = page.shapes.add_shape(1, 0, 0, prs.slide_width, Inches(0.1))
             bar.fill.solid()
             bar.fill.fore_color.rgb = accent
             bar.line.fill.background()
-        colour = RGBColor(0xFF, 0xFF, 0xFF) if cover else ink
-        top = Inches(2.4) if cover else Inches(0.4)
-        box = page.shapes.add_textbox(Inches(0.6), top, Inches(12.1), Inches(1.0))
-        box.text_frame.word_wrap = True
-        fill(box.text_frame.paragraphs[0], [(slide.title, True, False)], 40 if cover else 30, colour)
-        text_width = Inches(12.1)
-        y = top + Inches(1.2)
-        frame = None
-        size = 20 if slide.layout == "split" else 22
+            title.left, title.top, title.width, title.height = left, Inches(0.3), width, Inches(1.0)
+            title.text_frame.paragraphs[0].alignment = 1  # left
+        size = 18 if slide.layout == "split" else 22 if cover else 20
+        y, lines, first = Inches(1.4), 0, True
+        frame = body.text_frame
+        frame.word_wrap = True
+        tables = []
         for block in slide.blocks:
             if block.kind == "image":
                 continue
             if block.kind == "table":
-                frame = None
-                rows, cols = len(block.items), max(len(r) for r in block.items)
-                height = Inches(0.42) * rows
-                table = page.shapes.add_table(rows, cols, Inches(0.6), y, text_width, height).table
-                for r, row in enumerate(block.items):
-                    for c, cell in enumerate(row):
-                        paragraph = table.cell(r, c).text_frame.paragraphs[0]
-                        fill(paragraph, [(t, b or r == 0, i) for t, b, i in cell], 14,
-                             RGBColor(0xFF, 0xFF, 0xFF) if r == 0 else ink)
-                y += height + Inches(0.2)
+                tables.append(block)
                 continue
-            if frame is None:
-                shape = page.shapes.add_textbox(Inches(0.6), y, text_width, Inches(5.5) - (y - Inches(1.6)))
-                frame = shape.text_frame
-                frame.word_wrap = True
-                first = True
             items = block.items if block.kind == "bullets" else [block.runs]
             for runs in items:
                 paragraph = frame.paragraphs[0] if first else frame.add_paragraph()
                 first = False
-                prefix = [("• ", False, False)] if block.kind == "bullets" else []
-                fill(paragraph, prefix + runs, size - 3 if block.kind == "quote" else size,
-                     accent if block.kind == "heading" else colour)
+                if block.kind != "bullets":
+                    no_bullet(paragraph)
+                fill(paragraph, runs, size - 3 if block.kind == "quote" else size,
+                     accent if block.kind == "heading" else white if cover else ink)
                 paragraph.space_after = Pt(6)
-                chars = sum(len(t) for t, _, _ in runs)
-                y += Emu(int(Inches(0.4) * (1 + chars // 95)))
+                lines += 1 + sum(len(t) for t, _, _ in runs) // (95 if size < 20 else 85)
+        text_height = Emu(int(Inches(0.36 if size < 20 else 0.4) * lines)) + Inches(0.2)
+        if not cover:
+            body.left, body.top, body.width = left, y, width
+            body.height = text_height if (slide.image or tables) else bottom - y
+            if first:  # no text: the placeholder would show its prompt
+                body._element.getparent().remove(body._element)
+            y += text_height if not first else 0
+        for block in tables:
+            rows, cols = len(block.items), max(len(r) for r in block.items)
+            height = Inches(0.45) * rows
+            table = page.shapes.add_table(rows, cols, left, y, width, height).table
+            for r, row in enumerate(block.items):
+                for c, cell in enumerate(row):
+                    paragraph = table.cell(r, c).text_frame.paragraphs[0]
+                    fill(paragraph, [(t, b or r == 0, i) for t, b, i in cell], 14, white if r == 0 else ink)
+            y += height + Inches(0.2)
         image = slide.image
         if image and not cover:
-            from PIL import Image
-
             picture = (base / image.src).resolve()
-            with Image.open(picture) as im:
-                ratio = im.height / im.width
-            room = Inches(7.2) - y  # below the text, to the bottom margin
-            width = min(Inches(12.1), Emu(int(room / ratio)))
-            page.shapes.add_picture(str(picture), Inches(0.6) + (Inches(12.1) - width) // 2, y, width=width)
+            data = chart_data(picture)
+            room = bottom - Inches(0.35) - y
+            if data.get("kind", "picture") == "picture":
+                from PIL import Image
+
+                with Image.open(picture) as im:
+                    ratio = im.height / im.width
+                w = min(width, Emu(int(room / ratio)))
+                shape = page.shapes.add_picture(str(picture), left + (width - w) // 2, y, width=w)
+                y = shape.top + shape.height
+            else:
+                _native_chart(page, data, left, y, width, room)
+                y += room
+            source = page.shapes.add_textbox(left, y + Inches(0.02), width, Inches(0.3))
+            fill(source.text_frame.paragraphs[0], [(data.get("source", ""), False, True)], 11, ink)
+        if not cover:
+            number = page.shapes.add_textbox(Inches(12.3), Inches(7.05), Inches(0.8), Inches(0.35))
+            fill(number.text_frame.paragraphs[0], [(str(n), False, False)], 11, ink)
+            number.text_frame.paragraphs[0].alignment = 3  # right
+        page.notes_slide.notes_text_frame.text = slide.notes
+        for shape in [*page.shapes, *page.notes_slide.shapes]:
+            _language(shape, tag)
     prs.save(str(path))
 
 
@@ -349,7 +458,7 @@ def build_deck(markdown: Path) -> list[Path]:
     html_path, pdf_path, pptx_path = (markdown.with_suffix(s) for s in (".html", ".pdf", ".pptx"))
     html_path.write_text(deck_html(slides, markdown.parent, slides[0].title, lang), encoding="utf-8")
     print_pdf(html_path, pdf_path)
-    write_pptx(slides, markdown.parent, pptx_path)
+    write_pptx(slides, markdown.parent, pptx_path, lang)
     return [html_path, pdf_path, pptx_path]
 
 
@@ -363,7 +472,7 @@ def build_article(markdown: Path) -> Path:
 
 DECKS = config.ROOT / "docs" / "decks"
 ARTICLE = config.ROOT / "docs" / "blog-article.md"
-PREVIEWS = {"bad-buzz.fr": (1, 6, 10), "bad-buzz.en": (1, 6, 10)}  # slides shown as PNG in docs/decks/previews/
+PREVIEWS = {"bad-buzz.fr": (1, 2, 3, 11), "bad-buzz.en": (1, 2, 3, 11)}  # slides shown as PNG in docs/decks/previews/: cover, answer, crisis, decision
 
 
 def previews(decks: Path = DECKS, which: dict[str, tuple[int, ...]] = PREVIEWS) -> list[Path]:

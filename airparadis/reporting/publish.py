@@ -16,7 +16,19 @@ files that the project's own commands wrote from real runs:
   its local ``day``;
 - differences between two models, in points: ``gain_<a>_over_<b>_<split>_<measure>_pts`` (``+3.1``).
 - the promotion gate's own settings (:mod:`airparadis.config`), in points of its metric:
-  ``gate_promotion_margin_pts`` and ``gate_tolerated_loss_pts``, so a document states the rule the code applies.
+  ``gate_promotion_margin_pts`` and ``gate_tolerated_loss_pts``, so a document states the rule the code applies;
+  the misprediction alert's rule: ``alert_threshold``, ``alert_window_minutes``;
+- the deployed model (the ``production`` row of the comparison) as ``deployed_<measure>`` too, and
+  ``deployed_airline_correct_in_10`` (tweets judged correctly out of ten);
+- the word-embedding sweep (``benchmarks/results/deep_sweep.json``): ``embedding_<kind>_accuracy_pct``
+  (each embedding's best configuration, validation accuracy), ``embedding_winner``, ``embedding_spread_pts``;
+- hosting costs (``data/hosting_prices.json``, which names its source and date): ``hosting_<plan>_eur_month``;
+- the crisis told in hours (:mod:`airparadis.reporting.crisis`): ``crisis_<key>``; and
+  the monitor's week in the client's terms (:func:`airparadis.reporting.crisis.summary`): ``week_<key>``;
+  ``container_requests_per_day_millions`` (the F1 quota in millions of one-tweet requests).
+
+Each template is rendered in its own language (``<name>.fr.md`` in French): dates in words, and in
+French decimal commas and spaces (:mod:`airparadis.reporting.wording`).
 
 Templates under ``docs/templates/`` are rendered to the same relative path under ``docs/``
 (``decks/*.md`` -> ``docs/decks/*.md``); :mod:`airparadis.reporting.documents` then builds the
@@ -34,12 +46,15 @@ from datetime import UTC, datetime, timedelta, timezone
 from pathlib import Path
 
 from airparadis import config
+from airparadis.reporting import crisis, wording
 
 TEMPLATES = config.ROOT / "docs" / "templates"
 OUT = config.ROOT / "docs"
 COMPARISON = config.ROOT / "docs" / "results" / "comparison.json"
 BENCHMARKS = config.ROOT / "benchmarks" / "results"
 BUZZ = config.ROOT / "docs" / "results" / "buzz_alerts.json"
+PRICES = config.DATA_DIR / "hosting_prices.json"
+SWEEP = BENCHMARKS / "deep_sweep.json"
 QUALITY_SUFFIXES = ("accuracy", "f1_negative", "roc_auc", "pr_auc")
 
 
@@ -59,10 +74,16 @@ def _fmt(value) -> str:
     return str(value)
 
 
-def figures(comparison: Path = COMPARISON, benchmarks: Path = BENCHMARKS, buzz: Path = BUZZ) -> dict[str, str]:
-    """Every placeholder value the templates may use, as text."""
+def figures(comparison: Path = COMPARISON, benchmarks: Path = BENCHMARKS, buzz: Path = BUZZ,
+            prices: Path = PRICES) -> dict[str, str]:
+    """Every placeholder value the templates may use, as text (in English; :func:`render` localises)."""
+    from monitoring.mispredictions.rule import AlertRule
+
+    rule = AlertRule()
     values: dict[str, str] = {"gate_promotion_margin_pts": f"{100 * config.PROMOTION_MARGIN:g}",
-                               "gate_tolerated_loss_pts": f"{100 * config.TOLERATED_LOSS:g}"}
+                               "gate_tolerated_loss_pts": f"{100 * config.TOLERATED_LOSS:g}",
+                               "alert_threshold": str(rule.threshold),
+                               "alert_window_minutes": f"{rule.window.total_seconds() / 60:g}"}
     if comparison.exists():
         report = json.loads(comparison.read_text(encoding="utf-8"))
         values.update({f"report_{k}": _fmt(v) for k, v in report["meta"].items() if v is not None})
@@ -73,16 +94,80 @@ def figures(comparison: Path = COMPARISON, benchmarks: Path = BENCHMARKS, buzz: 
                 if key.endswith(QUALITY_SUFFIXES) and isinstance(value, float):
                     values[f"{name}_{key}_pct"] = f"{100 * value:.1f}%"
         values.update(gains(rows))
+        deployed = next((name for name, row in rows.items() if row.get("production")), None)
+        if deployed is not None:
+            values.update({f"deployed_{k[len(deployed) + 1:]}": v for k, v in list(values.items())
+                           if k.startswith(f"{deployed}_")})
+            values["deployed_name"] = deployed
+            values.update({k.replace(f"_over_{deployed}_", "_over_deployed_"): v for k, v in list(values.items())
+                           if k.startswith("gain_") and f"_over_{deployed}_" in k})
+            values["deployed_airline_correct_in_10"] = f"{round(10 * rows[deployed]['airline_accuracy'])}"
     for path in sorted(benchmarks.glob("*.json")) if benchmarks.exists() else []:
         for key, value in _flatten(json.loads(path.read_text(encoding="utf-8"))).items():
             values[f"{path.stem}_{key}"] = _fmt(value)
+    quota = values.get("container_requests_per_day_in_f1_cpu_quota", "").replace(",", "")
+    if quota.isdigit():
+        values["container_requests_per_day_millions"] = f"{int(quota) / 1e6:.1f}"
+    if (benchmarks / SWEEP.name).exists():
+        values.update(embeddings(json.loads((benchmarks / SWEEP.name).read_text(encoding="utf-8"))))
+    if prices.exists():
+        values.update(hosting(json.loads(prices.read_text(encoding="utf-8"))))
     if buzz.exists():
         report = json.loads(buzz.read_text("utf-8"))
+        told = crisis.crisis(report)
+        values.update({f"crisis_{k}": _fmt(v) for k, v in (told.figures() if told else {}).items()})
+        if told is not None:
+            said = crisis.reasons(report, told)
+            values["crisis_reasons_en"] = ", ".join(said) or "none named"
+            values["crisis_reasons_fr"] = ", ".join(crisis.REASONS_FR.get(r, r) for r in said) or "aucun motif"
+        values.update({f"week_{k}": _fmt(v) for k, v in crisis.summary(report).items()})
         values.update({f"buzz_alerts_{k}": _fmt(v) for k, v in _flatten(report).items()})
         values.update({f"buzz_alerts_{k}": _fmt(v) for k, v in _flatten(alerts_by_day(report)).items()})
         # every quiet day alerted, however many: "Delta 2015-02-19, United 2015-02-20"
         values["buzz_alerts_false_alarm_days"] = ", ".join(report["totals"].get("false_alarm_days", [])) or "none"
     return values
+
+
+def embeddings(sweep: dict) -> dict[str, str]:
+    """The word-embedding comparison: each embedding's best configuration (by the sweep's own
+    selection order, validation ROC AUC), its validation accuracy; the winner; the spread."""
+    best: dict[str, dict] = {}
+    for row in sorted(sweep.get("comparison", []), key=lambda r: -r["val_roc_auc"]):
+        best.setdefault(row["embedding"], row)
+    if not best:
+        return {}
+    out = {f"embedding_{k}_accuracy_pct": f"{100 * r['val_accuracy']:.1f}%" for k, r in best.items()}
+    out |= {f"embedding_{k}_architecture": r["architecture"] for k, r in best.items()}
+    accuracies = [r["val_accuracy"] for r in best.values()]
+    out["embedding_winner"] = next(iter(best))
+    out["embedding_count"] = str(len(best))
+    out["embedding_spread_pts"] = f"{100 * (max(accuracies) - min(accuracies)):.1f}"
+    return out
+
+
+def monthly_eur(plan: dict, prices: dict) -> float:
+    """A plan's price per month in euros: hourly list price x billed hours x the stated exchange rate."""
+    return plan["usd_per_hour"] * prices["hours_per_month"] * prices["eur_per_usd"]
+
+
+def hosting(prices: dict) -> dict[str, str]:
+    out = {"hosting_as_known_on": prices["as_known_on"]}
+    for plan in prices["plans"]:
+        out[f"hosting_{plan['key']}_eur_month"] = f"{monthly_eur(plan, prices):.0f}"
+        out[f"hosting_{plan['key']}_plan"] = plan["plan"]
+        out[f"hosting_{plan['key']}_memory_gb"] = _fmt(plan["memory_gb"])
+    return out
+
+
+def localised(values: dict[str, str], lang: str) -> dict[str, str]:
+    """``values`` as a document in ``lang`` writes them."""
+    return {k: wording.localise(v, lang) for k, v in values.items()}
+
+
+def language(template: Path) -> str:
+    """``deck.fr.md`` -> ``fr``; English otherwise."""
+    suffixes = template.name.split(".")
+    return suffixes[-2] if len(suffixes) > 2 and suffixes[-2] in wording.MONTHS else "en"
 
 
 def _offset(text: str) -> timezone:
@@ -162,7 +247,8 @@ def render(templates: Path = TEMPLATES, out_dir: Path = OUT, values: dict[str, s
                   "measured figures (docs/results/, benchmarks/results/). Edit the template, not this file. -->\n")
         target = out_dir / name
         target.parent.mkdir(parents=True, exist_ok=True)
-        target.write_text(header + string.Template(template.read_text(encoding="utf-8")).substitute(values),
+        text = string.Template(template.read_text(encoding="utf-8")).substitute(localised(values, language(template)))
+        target.write_text(header + text,
                           encoding="utf-8")
         written.append(target)
     return written
