@@ -61,7 +61,7 @@ report-deps:  ## system packages the documents need (Debian's Chromium prints th
 	test -x /usr/bin/chromium || (apt-get update && DEBIAN_FRONTEND=noninteractive apt-get install -y chromium)
 
 kusto-deps:  ## Microsoft's KQL analyser (npm), which checks the Application Insights queries of docs/feedback-loop.md
-	test -x /usr/bin/node || (apt-get update && DEBIAN_FRONTEND=noninteractive apt-get install -y nodejs npm)
+	command -v node >/dev/null || (apt-get update && DEBIAN_FRONTEND=noninteractive apt-get install -y nodejs npm)
 	cd tools/kusto && npm ci --no-audit --no-fund
 
 container-benchmark: install test-deps  ## build the image with Docker, run it under F1's limits, measure it (benchmarks/results/container.json)
@@ -75,10 +75,10 @@ report: install report-deps  ## compare the approaches, time the served model, r
 lint: install  ## ruff
 	$(BIN)/ruff check .
 
-test: install test-deps  ## run the whole test suite (unit, integration, model, browser, infra)
+test: install test-deps kusto-deps  ## run the whole test suite (unit, integration, model, browser, infra)
 	$(BIN)/python -m pytest
 
-test-fast: install  ## the unit tests only (tests/unit, under a minute)
+test-fast: install kusto-deps  ## the unit tests only (tests/unit, under a minute)
 	$(BIN)/python -m pytest -m unit
 
 clean:  ## remove the local MLflow store and artifacts (not the venv)
