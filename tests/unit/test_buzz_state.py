@@ -43,11 +43,16 @@ def tweets():
 @pytest.fixture(scope="module")
 def uninterrupted(tweets, tmp_path_factory):
     out = tmp_path_factory.mktemp("whole") / "alerts.jsonl"
-    sink = JsonLinesSink(out)
-    summary = run(stream.batches(tweets, 250), keyword_scorer, BuzzMonitor(), on_alert=sink, on_gap=sink.gap)
+    sink, monitor, positions = JsonLinesSink(out), BuzzMonitor(), []
+
+    def on_alert(alert):
+        sink(alert)
+        positions.append(monitor.seen)
+
+    summary = run(stream.batches(tweets, 250), keyword_scorer, monitor, on_alert=on_alert, on_gap=sink.gap)
     sink.close()
     assert len(summary.alerts) >= 3  # the scorer sees the storm of 21-23 February
-    return out.read_text().splitlines(), summary
+    return out.read_text().splitlines(), summary, positions
 
 
 def resume_run(tweets, state, out, kill_at=None, batch_size=250, save_every=700, kill_in_sink=None, sent=None):
@@ -76,14 +81,16 @@ def resume_run(tweets, state, out, kill_at=None, batch_size=250, save_every=700,
         sink._file.close()  # what the kill leaves: the lines flushed so far
 
 
-@pytest.mark.parametrize("kills", [[1000], [3000, 6200], [4500, 4501, 8000]])
+@pytest.mark.parametrize("kills", [[1000], [3000, 6200], [4500, 4501, 8000], "after each alert"])
 def test_a_killed_monitor_resumes_with_the_same_alerts_none_twice(tweets, uninterrupted, tmp_path, kills):
     state, out = tmp_path / "state.pickle", tmp_path / "alerts.jsonl"
+    if kills == "after each alert":  # killed as the batch that raised it ends
+        kills = sorted({position + 250 for position in uninterrupted[2]})
     sent = []
     for kill_at in kills:
         assert resume_run(tweets, state, out, kill_at=kill_at, sent=sent) is None
     last = resume_run(tweets, state, out, sent=sent)
-    lines, whole = uninterrupted
+    lines, whole, _ = uninterrupted
     assert out.read_text().splitlines() == lines  # the same alerts, in the same order, none twice
     assert sent == [a.key() for a in whole.alerts]  # and no notification repeated
     assert last.monitor.seen == whole.monitor.seen == len(tweets)  # no tweet lost or counted twice
