@@ -20,7 +20,7 @@ from monitoring.buzz.sinks import JsonLinesSink, notification_sinks
 def watch(input: str, alerts: Path | None, columns: stream.Columns, score: Scorer, scored_by: str = "",
           speed: float = 0.0, batch_size: int = 1000, notify: bool = True, report: Path | None = None,
           label_column: str = "", echo=print, state: Path | None = None, fresh: bool = False,
-          save_every: int = 10_000) -> buzz_monitor.RunSummary:
+          save_every: int = 5000) -> buzz_monitor.RunSummary:
     monitor = resume(state, fresh, echo)
     if input == "-":
         tweets, batch_size = stream.read_lines(stream.stdin_lines(), columns), 1

@@ -297,7 +297,7 @@ def run(batches: Iterable[list[Tweet]], scorer: Scorer, monitor: BuzzMonitor | N
         on_alert: Callable[[BuzzAlert], None] = lambda a: None,
         on_batch: Callable[[BuzzMonitor], None] = lambda m: None,
         on_gap: Callable[[FeedGap], None] = lambda g: None,
-        save: Callable[[BuzzMonitor], None] | None = None, save_every: int = 10_000) -> RunSummary:
+        save: Callable[[BuzzMonitor], None] | None = None, save_every: int = 5000) -> RunSummary:
     """Score each batch, feed the monitor, hand every alert to ``on_alert`` as its bucket closes and
     every feed gap to ``on_gap``. A resumed ``monitor`` skips the tweets it saw. ``save(monitor)``
     (a checkpoint) is called right after alerts or gaps went out, so a resumed run does not close
