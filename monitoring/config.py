@@ -22,6 +22,7 @@ LOGGER_NAME = "airparadis.misprediction"  # the Python logger whose records beco
 STORE_FILE = "reports.sqlite3"
 OFFLINE_FOLDER = "appinsights-offline"
 BUZZ_STATE_FILE = "buzz-state.pickle"
+BUZZ_SPARK_FOLDER = "buzz-spark"  # the Spark streaming job's checkpoint, under the feedback dir
 _BOOLEANS = {"1", "0", "true", "false", "yes", "no", "on", "off"}
 
 
@@ -115,6 +116,10 @@ class MonitoringSettings(BaseSettings):
     @property
     def buzz_state_path(self) -> Path:
         return self.buzz_state or self.feedback_dir / BUZZ_STATE_FILE
+
+    @property
+    def buzz_spark_checkpoint(self) -> Path:
+        return self.feedback_dir / BUZZ_SPARK_FOLDER
 
     @property
     def azure(self) -> AzureSettings | None:
