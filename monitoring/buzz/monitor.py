@@ -102,6 +102,7 @@ class _TermsOf(dict):
 class BuzzMonitor:
     def __init__(self, rule: BuzzRule = RULE, series_hours: int = 24 * 14, gap_rule: GapRule = GAP_RULE):
         self.rule, self.series_hours, self.gap_rule = rule, series_hours, gap_rule
+        self.lookback = rule.lookback  # buckets of texts kept per group (computed from the rule: once)
         self.groups: dict[str, _Group] = {}
         self.open_start: datetime | None = None
         self._open_end: datetime | None = None
@@ -239,8 +240,8 @@ class BuzzMonitor:
         decision = group.detector.close(start, group.negatives if negatives is None else negatives,
                                         group.tweets if tweets is None else tweets)
         group.texts[start] = [t for t, _ in group.negative_tweets]
-        cutoff = start - rule.lookback * rule.bucket  # once: lookback is computed from the rule
-        if len(group.texts) > rule.lookback + 1:
+        cutoff = start - self.lookback * rule.bucket
+        if len(group.texts) > self.lookback + 1:
             for old in [s for s in group.texts if s < cutoff]:
                 del group.texts[old]
         group.recent.append(group.negative_tweets)
