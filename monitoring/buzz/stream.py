@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import csv
 import json
+import re
 import sys
 import time
 from collections.abc import Callable, Iterable, Iterator
@@ -16,6 +17,7 @@ from pyfunc.names import MAX_TEXT_CHARS
 
 DEFAULT_GROUP = "all"
 TIME_FORMATS = ("%Y-%m-%d %H:%M:%S %z", "%a %b %d %H:%M:%S %z %Y")  # the airline file; Twitter's API
+_AIRLINE_TIME = re.compile(r"\d{4}-\d\d-\d\d \d\d:\d\d:\d\d [+-]\d{4}")  # the first format, read fast
 
 
 @dataclass(frozen=True)
@@ -42,6 +44,8 @@ def parse_time(value: str) -> datetime:
     """A timestamp with its offset (the airline file's ``2015-02-16 23:36:05 -0800``, ISO 8601,
     Twitter's format, or epoch seconds); without an offset it is UTC."""
     value = str(value).strip()
+    if _AIRLINE_TIME.fullmatch(value):  # as ISO 8601 (C code): strptime took most of the reading time
+        return datetime.fromisoformat(f"{value[:19]}{value[20:23]}:{value[23:]}")
     for fmt in TIME_FORMATS:
         try:
             return datetime.strptime(value, fmt)
