@@ -100,6 +100,21 @@ def memory(groups: int, days: int, tweets_per_window: int = 6) -> dict:
             "per_group_kb": round(current / groups / 1024, 1), "peak_mb": round(peak / 2**20, 2)}
 
 
+def approach(uri: str) -> str:
+    """The registered version's ``approach`` tag (simple, deep...): which model the figures are of."""
+    from mlflow import MlflowClient
+    from mlflow.exceptions import MlflowException
+
+    from airparadis import config
+    from airparadis.core.registry import resolve_version
+
+    try:
+        version = MlflowClient().get_model_version(config.settings().model_name, str(resolve_version(uri)))
+    except (LookupError, MlflowException):
+        return ""
+    return version.tags.get("approach", "")
+
+
 def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(prog="python -m benchmarks.buzz", description=__doc__.split("\n\n")[0])
     parser.add_argument("--model", default="", help="model URI or alias (default: production)")
@@ -113,7 +128,8 @@ def main(argv: list[str] | None = None) -> int:
     tweets = stream.read_file(Path(args.input))
     from airparadis.buzz.scoring import described
 
-    result = {"model": described(uri), "input": Path(args.input).name, "tweets": len(tweets), "rule": RULE.to_dict(),
+    result = {"model": described(uri), "approach": approach(uri),
+              "input": Path(args.input).name, "tweets": len(tweets), "rule": RULE.to_dict(),
               "machine": {"cpus": os.cpu_count(), "python": platform.python_version()},
               "measured_at": datetime.now(UTC).strftime("%Y-%m-%dT%H:%M:%SZ")}
 
