@@ -21,12 +21,13 @@ def watch(input: str, alerts: Path | None, columns: stream.Columns, score: Score
           speed: float = 0.0, batch_size: int = 1000, notify: bool = True, report: Path | None = None,
           label_column: str = "", echo=print, state: Path | None = None, fresh: bool = False,
           save_every: int = 5000) -> buzz_monitor.RunSummary:
-    monitor = resume(state, fresh, echo)
+    monitor = resume(state, fresh, input, echo)
     if input == "-":
         tweets, batch_size = stream.read_lines(stream.stdin_lines(), columns), 1
     else:
         tweets = stream.read_file(Path(input), columns)
-    written = JsonLinesSink(alerts, resume=monitor is not None) if alerts else None
+    resuming = monitor is not None
+    written = JsonLinesSink(alerts, resume=resuming) if alerts else None
     sinks = [written] if written else []
     if notify:
         sinks += notification_sinks(monitoring_config.settings())
@@ -46,13 +47,16 @@ def watch(input: str, alerts: Path | None, columns: stream.Columns, score: Score
 
     echo(f"rule: {RULE.describe()}")
     try:
+        if monitor is None:
+            monitor = buzz_monitor.BuzzMonitor()
+            monitor.source = input
         summary = buzz_monitor.run(stream.batches(tweets, batch_size, speed), score, monitor, on_alert=on_alert,
                                    on_gap=on_gap, save=checkpoint.saver(state) if state else None,
                                    save_every=save_every)
     finally:
         for sink in sinks:
             sink.close()
-    resumed = f", {summary.skipped} seen before the restart, {summary.monitor.seen} in all" if monitor else ""
+    resumed = f", {summary.skipped} seen before the restart, {summary.monitor.seen} in all" if resuming else ""
     echo(f"{summary.tweets} tweets, {summary.negatives} negative{resumed}, {len(summary.monitor.groups)} groups, "
          f"{len(summary.alerts)} alerts" + (f", {len(summary.gaps)} feed gaps" if summary.gaps else "")
          + (f", {summary.late} late tweets not counted" if summary.late else "")
@@ -67,13 +71,16 @@ def watch(input: str, alerts: Path | None, columns: stream.Columns, score: Score
 
 
 
-def resume(state: Path | None, fresh: bool, echo=print) -> buzz_monitor.BuzzMonitor | None:
-    """The monitor saved in ``state`` by a run that did not finish (None: start afresh)."""
+def resume(state: Path | None, fresh: bool, input: str, echo=print) -> buzz_monitor.BuzzMonitor | None:
+    """The monitor saved in ``state`` by a run on ``input`` that did not finish (None: start afresh)."""
     if state is None:
         return None
     if fresh:
         state.unlink(missing_ok=True)
     monitor = checkpoint.load(state, RULE)
+    if monitor is not None and monitor.source != input:
+        raise checkpoint.StateError(f"{state} holds an unfinished run on {monitor.source!r}, not {input!r}: "
+                                    "resume that one, or pass --fresh or another --state")
     if monitor is not None:
         last = buzz_monitor.iso(monitor.last_time) if monitor.last_time else "-"
         echo(f"resuming from {state}: {monitor.seen} tweets counted up to {last}, "

@@ -117,6 +117,7 @@ class BuzzMonitor:
         self.last_ids: list[str] = []  # ...and the ids of the tweets seen at that time ("" without one)
         self.finished = False  # the stream ended and its last bucket was closed
         self.batch_id = -1  # the Spark job's last micro-batch applied
+        self.source = ""  # what the stream is read from (a resumed state must be of the same stream)
 
     # --- input ------------------------------------------------------------------------------
     def add(self, tweet: Tweet, negative: bool, probability: float) -> list[BuzzAlert]:

@@ -199,3 +199,20 @@ def test_a_gap_is_written_once_to_the_alerts_file(tmp_path):
     records = [json.loads(line) for line in out.read_text().splitlines()]
     assert records == [{"event": "feed_gap", "start": "2015-02-12T03:00:00Z", "end": "2015-02-12T05:00:00Z",
                         "expected_tweets": 24.0}]
+
+
+def test_the_command_resumes_only_the_same_stream_unless_told_to_start_afresh(tweets, tmp_path):
+    from monitoring.buzz import command
+
+    state = tmp_path / "state.pickle"
+    monitor = BuzzMonitor()
+    monitor.source = "tweets.csv"
+    monitor.add(tweets[0], True, 0.9)
+    checkpoint.save(monitor, state)
+    printed = []
+    assert command.resume(state, False, "tweets.csv", printed.append).seen == 1
+    assert printed and printed[0].startswith(f"resuming from {state}: 1 tweets counted")
+    with pytest.raises(checkpoint.StateError, match="not 'other.csv'"):
+        command.resume(state, False, "other.csv")
+    assert command.resume(state, True, "other.csv") is None and not state.exists()
+    assert command.resume(None, False, "tweets.csv") is None
