@@ -118,9 +118,11 @@ class Stream:
     text_column: Annotated[str, typer.Option(help="column of the tweet text")] = Columns.text
     time_column: Annotated[str, typer.Option(help="column of the tweet time (with its UTC offset)")] = Columns.time
     group_column: Annotated[str, typer.Option(help="column of the group (airline, brand...)")] = Columns.group
+    id_column: Annotated[str, typer.Option(help="column of the tweet id, if any (what a restart resumes "
+                                                "after)")] = Columns.id
 
     def columns(self) -> Columns:
-        return Columns(self.text_column, self.time_column, self.group_column)
+        return Columns(self.text_column, self.time_column, self.group_column, self.id_column)
 
 
 GROUPS = (Splits, Stream)

@@ -27,12 +27,18 @@ def main(
                                         help="also send alerts to Application Insights or the local mail")] = "true",
     report: Annotated[str, typer.Option(help="write alerts per group and day to REPORT.{md,png,json}")] = "",
     label_column: Annotated[str, typer.Option(help="human labels, to judge quiet days in the report")] = "",
+    state: Annotated[str, typer.Option(help="checkpoint the monitor here and resume from it after a restart "
+                                            "(default: AIRPARADIS_BUZZ_STATE; 'none': no checkpoint)")] = "",
+    fresh: Annotated[bool, typer.Option("--fresh", help="discard a saved state and start afresh")] = False,
+    save_every: Annotated[int, typer.Option(parser=cli.whole, help="checkpoint at least every N tweets (and "
+                                                                   "after each alert)")] = 5000,
 ) -> None:
     """Print each alert as it is raised and a summary at the end."""
     score, scored_by = scorer(api_url, api_key, model, describe=bool(report))
     command.watch(input, Path(stream.alerts) if stream.alerts else None, stream.columns(), score, scored_by,
                   speed=speed, batch_size=batch_size, notify=cli.boolean(notify),
-                  report=Path(report) if report else None, label_column=label_column)
+                  report=Path(report) if report else None, label_column=label_column,
+                  state=command.state_path(state), fresh=fresh, save_every=save_every)
 
 
 def scorer(api_url: str, api_key: str | None, model: str, describe: bool):

@@ -21,6 +21,8 @@ from pyfunc.names import LOCAL_HOST
 LOGGER_NAME = "airparadis.misprediction"  # the Python logger whose records become custom events
 STORE_FILE = "reports.sqlite3"
 OFFLINE_FOLDER = "appinsights-offline"
+BUZZ_STATE_FILE = "buzz-state.pickle"
+BUZZ_SPARK_FOLDER = "buzz-spark"  # the Spark streaming job's checkpoint, under the feedback dir
 _BOOLEANS = {"1", "0", "true", "false", "yes", "no", "on", "off"}
 
 
@@ -78,6 +80,8 @@ class MonitoringSettings(BaseSettings):
     alert_to: Annotated[tuple[str, ...], NoDecode] = Field(
         ("oncall@localhost",), min_length=1, description="recipients of the alert mail, comma-separated")
     smtp_timeout: float = Field(10.0, gt=0, description="seconds to wait for the SMTP server")
+    buzz_state: Path | None = Field(
+        None, description=f"the bad-buzz monitor state, resumed on restart (unset: <feedback dir>/{BUZZ_STATE_FILE})")
 
     @field_validator("connection_string", "smtp_user", "smtp_password", mode="before")
     @classmethod
@@ -108,6 +112,14 @@ class MonitoringSettings(BaseSettings):
     @property
     def store_path(self) -> Path:
         return self.feedback_dir / STORE_FILE
+
+    @property
+    def buzz_state_path(self) -> Path:
+        return self.buzz_state or self.feedback_dir / BUZZ_STATE_FILE
+
+    @property
+    def buzz_spark_checkpoint(self) -> Path:
+        return self.feedback_dir / BUZZ_SPARK_FOLDER
 
     @property
     def azure(self) -> AzureSettings | None:

@@ -3,9 +3,11 @@ tweet's creation time."""
 
 from __future__ import annotations
 
+import re
 from datetime import UTC, datetime
 
 TIME_FORMATS = ("%Y-%m-%d %H:%M:%S %z", "%a %b %d %H:%M:%S %z %Y")  # the airline file; Twitter's API
+_AIRLINE_TIME = re.compile(r"\d{4}-\d\d-\d\d \d\d:\d\d:\d\d [+-]\d{4}")  # the first format, read fast
 
 
 def parse_time(value: str | datetime) -> datetime:
@@ -29,6 +31,8 @@ def utc_now() -> datetime:
 
 
 def _read(value: str) -> datetime:
+    if _AIRLINE_TIME.fullmatch(value):  # as ISO 8601 (C code): strptime took most of a stream's reading time
+        return datetime.fromisoformat(f"{value[:19]}{value[20:23]}:{value[23:]}")
     for fmt in TIME_FORMATS:
         try:
             return datetime.strptime(value, fmt)

@@ -1,6 +1,17 @@
-"""The bad-buzz monitor as a Spark batch job: a day (or a week) of tweets scored with
-``mlflow.pyfunc.spark_udf`` on the production model, counted per group and window by Spark, and
-judged by the same rule and detector as the single-machine monitor.
+"""The bad-buzz monitor on Spark, as a Structured Streaming job over a directory where tweet files
+arrive (:class:`StreamingJob`), or as a batch job over one file (:func:`run`); both score with
+``mlflow.pyfunc.spark_udf`` on the production model and raise the single-machine monitor's alerts.
+
+Streaming (``readStream`` of CSV or JSON-lines files with a fixed schema, a ``checkpointLocation``):
+the executors parse and score each micro-batch; ``foreachBatch`` brings the scored tweets of the
+micro-batch to the driver, in time order (ties: file, then row), and feeds them to the
+single-machine :class:`~monitoring.buzz.monitor.BuzzMonitor`, whose state is checkpointed next to
+Spark's (``<checkpoint>/buzz-state.pickle``) with the last micro-batch applied: a micro-batch that
+Spark replays after a failure is not counted twice, and a restarted job resumes its baselines. The
+decisions are sequential per stream (buckets close for all groups as the stream's time passes), so
+they run where the micro-batch's order is known; what scales out is the reading and the scoring.
+
+Batch:
 
 * read: CSV (header) or JSON lines; the time parsed and the text cleaned by the monitor's own functions;
 * score: ``mlflow.pyfunc.spark_udf`` (the registered model in the executors' Python workers);
@@ -10,7 +21,8 @@ judged by the same rule and detector as the single-machine monitor.
 * about: per alert, the negative tweets of its window and the term counts of its baseline
   windows' buckets, made into the alert by the monitor's own :func:`monitoring.buzz.monitor.make_alert`.
 
-The alerts are the monitor's, field for field (``tests/integration/test_buzz_spark.py``).
+The alerts are the monitor's, field for field (``tests/integration/test_buzz_spark.py``); the batch
+job fills a silent hour with zeros (it reports no feed gap), the streaming job is the monitor.
 """
 
 from __future__ import annotations
@@ -23,11 +35,12 @@ from pathlib import Path
 
 import pandas as pd
 
+from monitoring.buzz import checkpoint
 from monitoring.buzz.about import WindowTerms
 from monitoring.buzz.detector import Decision, detect
-from monitoring.buzz.monitor import make_alert
+from monitoring.buzz.monitor import BuzzAlert, BuzzMonitor, FeedGap, make_alert
 from monitoring.buzz.rule import RULE, BuzzRule
-from monitoring.buzz.stream import DEFAULT_GROUP, Columns, text_to_score
+from monitoring.buzz.stream import DEFAULT_GROUP, Columns, Tweet, text_to_score
 from monitoring.times import parse_time
 from pyfunc.names import LABEL_NEGATIVE
 
@@ -62,21 +75,55 @@ def _utc(values: pd.Series) -> list:
     return [t.to_pydatetime() for t in stamps]
 
 
-def read(spark, path: str, columns: Columns):
+def _is_json(path: str) -> bool:
+    return str(path).lower().endswith((".jsonl", ".json", ".ndjson"))
+
+
+def _tweets(frame, columns: Columns, streaming: bool = False):
+    """group, text (cleaned), time (parsed), id and the row's place (file, row) of raw rows. A
+    stream has no row numbers (Spark refuses them there): its rows keep their order within a file,
+    each file being read in order by one task, and the micro-batch's stable sort keeps it."""
     from pyspark.sql import functions as F
     from pyspark.sql import types as T
 
-    if str(path).lower().endswith((".jsonl", ".json", ".ndjson")):
+    def column(name):
+        return F.col(name).cast("string") if name in frame.columns else F.lit(None).cast("string")
+
+    group = column(columns.group)
+    parse = F.udf(lambda s: parse_time(s) if s not in (None, "") else None, T.TimestampType())
+    clean = F.udf(text_to_score, T.StringType())
+    row = F.lit(0).cast("long") if streaming else F.monotonically_increasing_id()
+    return (frame.withColumn("_row", row).withColumn("_file", F.input_file_name())
+            .select(F.coalesce(F.when(group != "", group), F.lit(DEFAULT_GROUP)).alias("group"),
+                    clean(F.col(columns.text)).alias("text"), parse(F.col(columns.time)).alias("time"),
+                    F.coalesce(column(columns.id), F.lit("")).alias("id"), "_file", "_row")
+            .where(F.col("text").isNotNull() & F.col("time").isNotNull()))
+
+
+def read(spark, path: str, columns: Columns):
+    if _is_json(path):
         frame = spark.read.json(str(path))
     else:
         frame = spark.read.csv(str(path), header=True, multiLine=True, escape='"', encoding="UTF-8")
-    group = F.col(columns.group).cast("string") if columns.group in frame.columns else F.lit(None).cast("string")
-    parse = F.udf(lambda s: parse_time(s) if s not in (None, "") else None, T.TimestampType())
-    clean = F.udf(text_to_score, T.StringType())
-    return (frame.withColumn("_row", F.monotonically_increasing_id())
-            .select(F.coalesce(F.when(group != "", group), F.lit(DEFAULT_GROUP)).alias("group"),
-                    clean(F.col(columns.text)).alias("text"), parse(F.col(columns.time)).alias("time"), "_row")
-            .where(F.col("text").isNotNull() & F.col("time").isNotNull()))
+    return _tweets(frame, columns)
+
+
+def read_stream(spark, directory: str, columns: Columns, file_format: str = "json"):
+    """The tweets of the files arriving in ``directory`` (``json``: JSON lines; ``csv``: with a
+    header row), every column read as text (a fixed schema: a streaming source infers none)."""
+    from pyspark.sql import types as T
+
+    names = list(dict.fromkeys([columns.text, columns.time, columns.group, columns.id]))
+    schema = T.StructType([T.StructField(name, T.StringType()) for name in names])
+    reader = spark.readStream.schema(schema)
+    if file_format == "json":
+        frame = reader.json(str(directory))
+    elif file_format == "csv":
+        frame = reader.csv(str(directory), header=True, multiLine=True, escape='"', encoding="UTF-8",
+                           enforceSchema=False)
+    else:
+        raise ValueError(f"unknown file format {file_format!r} (json or csv)")
+    return _tweets(frame, columns, streaming=True)
 
 
 def score(spark, tweets, model_uri: str):
@@ -86,7 +133,7 @@ def score(spark, tweets, model_uri: str):
     udf = mlflow.pyfunc.spark_udf(spark, model_uri, result_type="label string, negative_probability double",
                                   env_manager="local")
     scored = tweets.withColumn("prediction", udf("text"))
-    return scored.select("group", "text", "time", "_row",
+    return scored.select("group", "text", "time", "id", "_file", "_row",
                          (F.col("prediction.label") == LABEL_NEGATIVE).alias("negative"),
                          F.col("prediction.negative_probability").alias("probability"))
 
@@ -170,3 +217,68 @@ def run(path: str, model_uri: str, columns: Columns = Columns(), rule: BuzzRule 
 def write(found: list[dict], path: Path) -> None:
     path.parent.mkdir(parents=True, exist_ok=True)
     path.write_text("".join(json.dumps(a, ensure_ascii=False) + "\n" for a in found), encoding="utf-8")
+
+
+STATE_FILE = "buzz-state.pickle"
+
+
+class StreamingJob:
+    """The monitor as a Structured Streaming query over ``directory``, checkpointed in ``checkpoint``
+    (Spark's offsets and commits, and the monitor's state). Each :meth:`process_available` runs the
+    query until the files there now are processed (``trigger(availableNow=True)``); :meth:`start`
+    runs it until stopped; :meth:`finish` ends the stream (closes its last bucket)."""
+
+    def __init__(self, spark, directory: str, checkpoint_dir: str, model_uri: str, columns: Columns = Columns(),
+                 rule: BuzzRule = RULE, file_format: str = "json",
+                 on_alert=lambda alert: None, on_gap=lambda gap: None):
+        self.spark, self.directory, self.checkpoint_dir = spark, str(directory), Path(checkpoint_dir)
+        self.model_uri, self.columns, self.rule, self.file_format = model_uri, columns, rule, file_format
+        self.on_alert, self.on_gap = on_alert, on_gap
+        self.state = self.checkpoint_dir / STATE_FILE
+        self.monitor = checkpoint.load(self.state, rule) or BuzzMonitor(rule)
+
+    # --- the query --------------------------------------------------------------------------------
+    def _writer(self):
+        scored = score(self.spark, read_stream(self.spark, self.directory, self.columns, self.file_format),
+                       self.model_uri)
+        return (scored.writeStream.foreachBatch(self._apply)
+                .option("checkpointLocation", str(self.checkpoint_dir / "spark")))
+
+    def process_available(self) -> None:
+        """Process every file in the directory now, then return."""
+        self._writer().trigger(availableNow=True).start().awaitTermination()
+
+    def start(self, every_seconds: float = 60.0):
+        """Run until the returned query is stopped, a micro-batch every ``every_seconds``."""
+        return self._writer().trigger(processingTime=f"{every_seconds:g} seconds").start()
+
+    def finish(self) -> None:
+        """The stream ended: close its open bucket (its alerts go out) and save the finished state."""
+        self._hand_out(self.monitor.flush(), len(self.monitor.gaps))
+        checkpoint.save(self.monitor, self.state)
+
+    # --- one micro-batch ----------------------------------------------------------------------------
+    def _apply(self, batch, batch_id: int) -> None:
+        """Feed one scored micro-batch to the monitor, in time order; skip one applied before."""
+        if batch_id <= self.monitor.batch_id:
+            return
+        from pyspark.sql import functions as F
+
+        rows = batch.select("time", "group", F.when(F.col("negative"), F.col("text")).otherwise("").alias("text"),
+                            "id", "negative", "probability", "_file", "_row").toPandas()
+        rows = rows.sort_values(["time", "_file", "_row"], kind="stable")
+        alerts, gaps_before = [], len(self.monitor.gaps)
+        times = _utc(rows["time"]) if len(rows) else []
+        for moment, group, text, ident, negative, probability in zip(
+                times, rows["group"], rows["text"], rows["id"], rows["negative"], rows["probability"], strict=True):
+            alerts += self.monitor.add(Tweet(moment, group, text, ident), bool(negative), float(probability))
+        self._hand_out(alerts, gaps_before)
+        self.monitor.batch_id = batch_id
+        checkpoint.save(self.monitor, self.state)
+
+    def _hand_out(self, alerts: list[BuzzAlert], gaps_before: int) -> None:
+        gaps: list[FeedGap] = self.monitor.gaps[gaps_before:]
+        for gap in gaps:
+            self.on_gap(gap)
+        for alert in alerts:
+            self.on_alert(alert)

@@ -82,7 +82,8 @@ TEXT = {
            "crisis_title": "{group}, {day} : tweets négatifs par heure", "crisis_axis": "tweets négatifs par heure",
            "hour": "heure de la journée (heure locale)", "negatives": "tweets négatifs", "usual": "niveau habituel",
            "alert": "alerte", "peak": "pic",
-           "source": "Source", "comparison": "comparaison des modèles (docs/results/comparison.json), mesurée le {date}",
+           "source": "Source",
+           "comparison": "comparaison des modèles (docs/results/comparison.json), mesurée le {date}",
            "sweep": "comparaison des vecteurs de mots (benchmarks/results/deep_sweep.json)",
            "prices": "prix publics Azure connus au {date}, à vérifier (data/hosting_prices.json)",
            "crisis": "tweets aériens annotés par des personnes ; alerte et pic du moniteur de bad buzz "
@@ -90,7 +91,8 @@ TEXT = {
            "pipeline": "les commandes de ce projet (MLproject)"},
 }
 PLANS = {"en": {"f1": "F1, free\n(deployed model)", "b1": "B1, basic", "p0v3": "P0v3, premium\n(what BERT needs)"},
-         "fr": {"f1": "F1, gratuit\n(modèle déployé)", "b1": "B1, basique", "p0v3": "P0v3, premium\n(ce qu'il faut à BERT)"}}
+         "fr": {"f1": "F1, gratuit\n(modèle déployé)", "b1": "B1, basique",
+                "p0v3": "P0v3, premium\n(ce qu'il faut à BERT)"}}
 PIPELINE = {
     "en": ("data\nsplits as artifacts", "train\nsimple · student · BERT", "track\nruns, metrics, data",
            "registry\none name, versions", "gate\nbetter and deployable?", "serve\nAPI on Azure",
@@ -205,8 +207,8 @@ def hosting(prices: dict, lang: str) -> Chart:
 def crisis_hours(told: crisis.Crisis, lang: str) -> Chart:
     t = TEXT[lang]
     hours = [f"{h} h" if lang == "fr" else f"{h:02d}:00" for h in crisis.HOURS]
-    return Chart("crisis", "line", wording.localise(t["crisis_title"].format(group=told.group, day=told.day.isoformat()),
-                                                    lang),
+    title = t["crisis_title"].format(group=told.group, day=told.day.isoformat())
+    return Chart("crisis", "line", wording.localise(title, lang),
                  hours, [(t["negatives"], told.negatives), (t["usual"], [round(u, 1) for u in told.usual])],
                  t["crisis_axis"], _source(lang, "crisis"), lang, decimals=0,
                  marks=[(told.alert.hour, t["alert"]), (told.peak.hour, t["peak"])])

@@ -318,7 +318,8 @@ def _native_chart(page, data: dict, x, y, width, height):
     if data["kind"] != "line":
         plot = chart.plots[0]
         plot.has_data_labels = True
-        plot.data_labels.number_format = ('0.0' if data["decimals"] else '0') + (f'"{data["unit"]}"' if data["unit"] else "")
+        unit = f'"{data["unit"]}"' if data["unit"] else ""
+        plot.data_labels.number_format = ('0.0' if data["decimals"] else '0') + unit
         plot.data_labels.number_format_is_linked = False
         plot.data_labels.font.size = Pt(11)
         if data["highlight"] is not None:
@@ -472,7 +473,8 @@ def build_article(markdown: Path) -> Path:
 
 DECKS = config.ROOT / "docs" / "decks"
 ARTICLE = config.ROOT / "docs" / "blog-article.md"
-PREVIEWS = {"bad-buzz.fr": (1, 2, 3, 11), "bad-buzz.en": (1, 2, 3, 11)}  # slides shown as PNG in docs/decks/previews/: cover, answer, crisis, decision
+# slides shown as PNG in docs/decks/previews/: cover, answer, crisis, decision
+PREVIEWS = {"bad-buzz.fr": (1, 2, 3, 11), "bad-buzz.en": (1, 2, 3, 11)}
 
 
 def previews(decks: Path = DECKS, which: dict[str, tuple[int, ...]] = PREVIEWS) -> list[Path]:

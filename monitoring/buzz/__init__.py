@@ -9,6 +9,8 @@
 * :mod:`.stream`: reading CSV / JSON lines / standard input, replayed in time order.
 * :mod:`.scoring`: scoring through the prediction API (in process: ``airparadis.buzz.scoring``).
 * :mod:`.sinks`: where alerts go (JSON lines, Application Insights, mail).
+* :mod:`.checkpoint`: the monitor's state saved atomically and resumed after a restart.
+* :mod:`.gaps`: feed gaps (hours the feed stalled), reported and not scored as quiet.
 * :mod:`.daily`: the alerts per group and day as a table, chart and JSON (``buzz --report``).
 * :mod:`.command`: the ``buzz`` command's body (``entrypoints/buzz.py`` hands it the scorer).
 

@@ -1,7 +1,12 @@
 """Where ``bad_buzz`` alerts go: a JSON-lines file, Application Insights (one custom event
 ``bad_buzz`` each, which the scheduled-query rule of ``infra/alerts.bicep`` turns into a mail/SMS),
 or, without a connection string, a mail through the local SMTP settings. A failing notification
-is logged and never stops the monitor."""
+is logged and never stops the monitor.
+
+Alerts are keyed by group and window (:meth:`BuzzAlert.key`): the monitor hands each key out once,
+and the JSON-lines file, reopened by a resumed run, keeps what it holds and skips the keys already
+written (the alert a killed run wrote after its last checkpoint is not written twice). Feed gaps
+(``feed_gap`` records) go to the JSON-lines file and the log, not to the on-call paths."""
 
 from __future__ import annotations
 
@@ -18,17 +23,38 @@ from pyfunc.names import BAD_BUZZ_EVENT
 log = logging.getLogger(__name__)
 
 
-class JsonLinesSink:
-    """One JSON object per line, written as each alert is raised."""
+def record_key(record: dict) -> tuple[str, str]:
+    """The key of a written alert or gap record (as :meth:`BuzzAlert.key` / :meth:`FeedGap.key`)."""
+    if record.get("event") == "feed_gap":
+        return ("feed_gap", record["start"])
+    return (record["group"], record["window_start"])
 
-    def __init__(self, path: Path):
+
+class JsonLinesSink:
+    """One JSON object per line, written as each alert (or feed gap) is raised. ``resume``: keep the
+    file's records (a half-written last line, from a kill, is dropped) and skip their keys."""
+
+    def __init__(self, path: Path, resume: bool = False):
         self.path = Path(path)
         self.path.parent.mkdir(parents=True, exist_ok=True)
-        self._file = self.path.open("w", encoding="utf-8")
+        self.written: set[tuple[str, str]] = set()
+        if resume and self.path.is_file():
+            text = self.path.read_text(encoding="utf-8")
+            complete = text[:text.rfind("\n") + 1]
+            if complete != text:
+                self.path.write_text(complete, encoding="utf-8")
+            self.written = {record_key(json.loads(line)) for line in complete.splitlines() if line.strip()}
+        self._file = self.path.open("a" if resume else "w", encoding="utf-8")
 
-    def __call__(self, alert: BuzzAlert) -> None:
+    def __call__(self, alert) -> None:
+        """Write an alert or a feed gap, unless its key is in the file already."""
+        if alert.key() in self.written:
+            return
         self._file.write(json.dumps(alert.to_dict(), ensure_ascii=False) + "\n")
         self._file.flush()
+        self.written.add(alert.key())
+
+    gap = __call__
 
     def close(self) -> None:
         self._file.close()

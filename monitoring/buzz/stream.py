@@ -23,6 +23,7 @@ class Tweet:
     time: datetime  # aware
     group: str
     text: str
+    id: str = ""  # the source's tweet id, when it has one (what a restart recognises a seen tweet by)
 
 
 @dataclass(frozen=True)
@@ -30,6 +31,11 @@ class Columns:
     text: str = "text"
     time: str = "tweet_created"
     group: str = "airline"
+    id: str = "tweet_id"  # optional: a stream without it is resumed by position among equal times
+
+
+def iso(moment: datetime) -> str:
+    return moment.astimezone(UTC).strftime("%Y-%m-%dT%H:%M:%SZ")
 
 
 def text_to_score(text) -> str | None:
@@ -47,7 +53,8 @@ def _tweet(row: dict, columns: Columns, now: Callable[[], datetime]) -> Tweet | 
     stamp = row.get(columns.time)
     moment = parse_time(stamp) if stamp not in (None, "") else now()
     group = str(row.get(columns.group) or DEFAULT_GROUP)
-    return Tweet(moment, group, text)
+    ident = row.get(columns.id)
+    return Tweet(moment, group, text, "" if ident in (None, "") else str(ident))
 
 
 def read_file(path: Path, columns: Columns = Columns()) -> list[Tweet]:

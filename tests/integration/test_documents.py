@@ -169,7 +169,8 @@ def test_the_pptx_is_editable_with_notes_numbers_language_and_charts_from_zero(b
         if n > 1:
             assert any(s.has_text_frame and s.text_frame.text == str(n) for s in slide.shapes), f"slide {n}: no number"
         for shape in slide.shapes:
-            if shape.has_chart and shape.chart.chart_type in (XL_CHART_TYPE.BAR_CLUSTERED, XL_CHART_TYPE.COLUMN_CLUSTERED):
+            bars = (XL_CHART_TYPE.BAR_CLUSTERED, XL_CHART_TYPE.COLUMN_CLUSTERED)
+            if shape.has_chart and shape.chart.chart_type in bars:
                 assert shape.chart.value_axis.minimum_scale == 0, f"slide {n}"
                 assert len(list(shape.chart.plots[0].categories)) > 0
 

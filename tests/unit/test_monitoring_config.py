@@ -21,7 +21,7 @@ VARIABLES = [
     "AIRPARADIS_AI_RETRY_SECONDS", "AIRPARADIS_AI_RETENTION_HOURS", "AIRPARADIS_AI_CONNECT_TIMEOUT",
     "AIRPARADIS_AI_READ_TIMEOUT", "AIRPARADIS_LOCAL_ALERTS", "AIRPARADIS_SMTP_HOST", "AIRPARADIS_SMTP_PORT",
     "AIRPARADIS_SMTP_USER", "AIRPARADIS_SMTP_PASSWORD", "AIRPARADIS_SMTP_STARTTLS", "AIRPARADIS_ALERT_FROM",
-    "AIRPARADIS_ALERT_TO", "AIRPARADIS_SMTP_TIMEOUT",
+    "AIRPARADIS_ALERT_TO", "AIRPARADIS_SMTP_TIMEOUT", "AIRPARADIS_BUZZ_STATE",
 ]
 
 
@@ -46,6 +46,7 @@ def test_every_variable_keeps_its_name_and_has_a_description():
 def test_defaults_without_any_variable(clean_env):
     cfg = config.settings()
     assert cfg.feedback_dir == ROOT / "feedback" and cfg.store_path == ROOT / "feedback" / "reports.sqlite3"
+    assert cfg.buzz_state_path == ROOT / "feedback" / "buzz-state.pickle"
     assert cfg.azure is None and cfg.local_alerts_on  # auto: local alerts without Azure
     smtp = cfg.smtp
     assert (smtp.host, smtp.port, smtp.user, smtp.password, smtp.starttls) == ("127.0.0.1", 25, None, None, False)
