@@ -15,9 +15,14 @@ import pytest
 from airparadis import config
 from airparadis.reporting import charts, documents, publish
 from tests.conftest import ARTIFACTS
+from tests.reading import french_faults, numbers
 
 MEASURED = publish.COMPARISON  # docs/results/comparison.json, written by `python -m entrypoints.report`
 DECKS = {"bad-buzz.fr": (12, 14), "bad-buzz.en": (12, 14), "mlops.en": (7, 10), "mlops.fr": (7, 10)}
+ARTICLES = ("blog-article.fr", "blog-article.en")
+# every page a reader opens, by its path under docs/
+PAGES = [*(f"decks/{d}.html" for d in DECKS), *(f"{a}.html" for a in ARTICLES)]
+FRENCH_PAGES = [p for p in PAGES if p.endswith(".fr.html")]
 # Numbers a document may show that are not measurements, each with its reason.
 ALLOWED = {
     "2009": "year of the Sentiment140 tweets",
@@ -27,13 +32,6 @@ ALLOWED = {
     "21": "first day of the airline judge slice (21-24 February 2015)",
     "24": "last day of the airline judge slice",
 }
-NUMBER = re.compile(r"(?<![A-Za-z0-9_.])\d[\d,]*(?:\.\d+)?(?![A-Za-z0-9_])")
-
-
-def numbers(text: str) -> set[str]:
-    return {n.rstrip(",") for n in NUMBER.findall(text)}
-
-
 @pytest.fixture(scope="module")
 def built(tmp_path_factory) -> Path:
     """docs/ rebuilt in a temporary folder: charts, rendered templates, decks, article."""
@@ -42,7 +40,7 @@ def built(tmp_path_factory) -> Path:
     values = publish.figures(MEASURED, publish.BENCHMARKS, buzz)
     charts.draw(MEASURED, buzz, out / "results" / "charts")
     publish.render(publish.TEMPLATES, out, values)
-    documents.build(out / "decks", out / "blog-article.md")
+    documents.build(out / "decks", out)
     return out
 
 
@@ -86,7 +84,9 @@ def test_every_document_is_built(built):
     for deck in DECKS:
         for suffix in (".md", ".html", ".pdf", ".pptx"):
             assert (built / "decks" / f"{deck}{suffix}").stat().st_size > 0, f"{deck}{suffix}"
-    assert (built / "blog-article.html").stat().st_size > 0
+    for article in ARTICLES:
+        page = (built / f"{article}.html").read_text(encoding="utf-8")
+        assert page.startswith(f'<!DOCTYPE html><html lang="{publish.language(Path(article + ".md"))}">'), article
 
 
 @pytest.mark.parametrize("deck", DECKS)
@@ -134,7 +134,7 @@ def test_every_figure_a_document_names_exists(built):
     from pptx import Presentation
     from pptx.enum.shapes import MSO_SHAPE_TYPE
 
-    for markdown in [*sorted((built / "decks").glob("*.md")), built / "blog-article.md"]:
+    for markdown in [*sorted((built / "decks").glob("*.md")), *(built / f"{a}.md" for a in ARTICLES)]:
         sources = re.findall(r"!\[[^\]]*\]\(([^)]+)\)", markdown.read_text(encoding="utf-8"))
         assert sources, f"{markdown.name} shows no chart"
         for src in sources:
@@ -197,41 +197,40 @@ def test_the_word_vectors_and_the_operating_model_are_in_each_language(built, la
     assert "retrain" in mlops and "Application Insights" in mlops
 
 
-FRENCH_FAULTS = re.compile(r"\d\.\d|\b\d{4}-\d{2}-\d{2}\b")
-
-
-@pytest.mark.parametrize("deck", [d for d in DECKS if d.endswith(".fr")])
-def test_french_text_has_decimal_commas_and_dates_in_words(built, browser, deck):
+def shown_text(browser, page_path: Path) -> str:
+    """The text a reader of a rendered page sees."""
     page = browser.new_page()
-    page.goto((built / "decks" / f"{deck}.html").as_uri())
+    page.goto(page_path.as_uri())
     text = page.evaluate("() => document.body.innerText")
     page.close()
-    assert FRENCH_FAULTS.findall(text) == []
-    assert "%" not in re.sub(r"\u202f%", "", text), "a % without its thin space"
+    return text
 
 
-def test_the_french_check_sees_a_decimal_point_and_an_iso_date():
-    assert len(FRENCH_FAULTS.findall("81.5 % le 2015-02-22, 81,5 % le 22 février 2015")) == 2
+@pytest.mark.parametrize("name", FRENCH_PAGES)
+def test_french_text_has_decimal_commas_and_dates_in_words(built, browser, name):
+    assert french_faults(shown_text(browser, built / name)) == []
 
 
-@pytest.mark.parametrize("name", [*(f"decks/{d}.html" for d in DECKS), "blog-article.html"])
+def test_the_french_check_sees_a_decimal_point_an_iso_date_and_a_bare_percent():
+    assert french_faults("81.5 % le 2015-02-22, 81,5\u202f% le 22 février 2015") == ["1.5", "2015-02-22", "%"]
+
+
+@pytest.mark.parametrize("name", PAGES)
 def test_no_number_that_was_not_measured(built, browser, allowed_numbers, name):
-    page = browser.new_page()
-    page.goto((built / name).as_uri())
-    text = page.evaluate("() => document.body.innerText")
-    page.close()
-    assert numbers(text) - allowed_numbers == set(), f"{name} shows numbers no command measured"
+    unmeasured = numbers(shown_text(browser, built / name)) - allowed_numbers
+    assert unmeasured == set(), f"{name} shows numbers no command measured"
 
 
 def test_an_unmeasured_number_is_caught(allowed_numbers):
     assert numbers("BERT would reach 97.35% for 4242 euros") - allowed_numbers == {"97.35", "4242"}
 
 
-def test_the_article_is_about_fifteen_hundred_words_with_its_charts(built):
-    text = (built / "blog-article.md").read_text(encoding="utf-8")
-    words = len(re.sub(r"!\[[^\]]*\]\([^)]+\)|<!--.*?-->", "", text, flags=re.S).split())
-    assert 1300 <= words <= 1800
-    assert len(re.findall(r"!\[", text)) >= 4
+@pytest.mark.parametrize("article", ARTICLES)
+def test_each_article_shows_the_charts_of_its_own_language(built, article):
+    text = (built / f"{article}.md").read_text(encoding="utf-8")
+    lang = publish.language(Path(article + ".md"))
+    sources = re.findall(r"!\[[^\]]*\]\(([^)]+)\)", text)
+    assert len(sources) >= 3 and all(src.endswith(f"_{lang}.png") for src in sources), sources
 
 
 def test_an_unmeasured_figure_stops_the_build(tmp_path):

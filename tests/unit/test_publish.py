@@ -6,6 +6,7 @@ import pytest
 
 from airparadis import config
 from airparadis.reporting import publish
+from tests.reading import french_faults, words
 
 
 @pytest.fixture
@@ -79,3 +80,41 @@ def test_a_report_without_labels_names_no_episode_alert():
 def test_the_gate_rule_comes_from_the_settings(measured):
     assert measured["gate_promotion_margin_pts"] == f"{100 * config.PROMOTION_MARGIN:g}"
     assert measured["gate_tolerated_loss_pts"] == f"{100 * config.TOLERATED_LOSS:g}"
+
+
+def test_a_template_is_rendered_in_its_own_language(tmp_path):
+    """Dates in words in both languages; decimal commas and narrow spaces in a ``.fr.md`` only."""
+    templates = tmp_path / "templates"
+    templates.mkdir()
+    for lang in ("fr", "en"):
+        (templates / f"page.{lang}.md").write_text("$share le $day ; $count tweets.")
+    values = {"share": "81.5%", "day": "2015-02-22", "count": "1,120,556"}
+    rendered = {publish.language(p): p.read_text(encoding="utf-8").splitlines()[-1]
+                for p in publish.render(templates, tmp_path / "out", values)}
+    fr, en = rendered["fr"], rendered["en"]
+    assert fr == "81,5\u202f% le 22 février 2015 ; 1\u202f120\u202f556 tweets." and french_faults(fr) == []
+    assert en == "81.5% le 22 February 2015 ; 1,120,556 tweets."
+
+
+@pytest.fixture(scope="module")
+def articles(tmp_path_factory) -> dict[str, str]:
+    """The article in each language, rendered from its template and the repository's measured figures."""
+    templates = tmp_path_factory.mktemp("templates")
+    for template in publish.TEMPLATES.glob("blog-article.*.md"):
+        (templates / template.name).write_text(template.read_text(encoding="utf-8"), encoding="utf-8")
+    written = publish.render(templates, tmp_path_factory.mktemp("out"), publish.figures())
+    return {publish.language(p): p.read_text(encoding="utf-8") for p in written}
+
+
+def test_the_article_exists_in_french_and_in_english(articles):
+    assert sorted(articles) == ["en", "fr"]
+
+
+@pytest.mark.parametrize("lang", ["fr", "en"])
+def test_each_article_is_about_nine_hundred_words(articles, lang):
+    assert 800 <= words(articles[lang]) <= 1000
+
+
+def test_the_french_article_has_french_typography(articles):
+    assert french_faults(articles["fr"]) == []
+    assert "février" in articles["fr"] and "February" not in articles["fr"]
