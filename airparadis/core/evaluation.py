@@ -14,9 +14,15 @@ import numpy as np
 import pandas as pd
 from sklearn import metrics as skm
 
+from airparadis import config
 from airparadis.core.data import Splits
 
 EVALUATED = ("validation", "test", "sts_test", "airline")  # every model is judged on these (airline: the judge slice)
+
+# the two threshold rules (best negative F1, on which set): Sentiment140 validation, or the held-out
+# airline feedback (the deployment domain; never the judge slice)
+THRESHOLD_SETS = {"sentiment140": "validation", "airline_holdout": "airline_holdout"}
+DOMAIN_RULE = "airline_holdout"
 
 METRICS = ("accuracy", "f1_negative", "precision_negative", "recall_negative", "roc_auc", "pr_auc", "log_loss", "brier")
 
@@ -108,3 +114,47 @@ def log_evaluation(scores: dict[str, np.ndarray], splits: Splits, threshold: flo
         plt.close(fig)
     mlflow.log_table(table.reset_index(names="split"), "metrics_table.json")
     return table
+
+
+def scored_sets(splits: Splits) -> tuple[str, ...]:
+    """The evaluated sets, and the held-out airline feedback when the splits have it."""
+    return (*EVALUATED, *(["airline_holdout"] if len(splits.airline_holdout) else []))
+
+
+def thresholds(scores: dict[str, np.ndarray], splits: Splits) -> dict[str, float]:
+    """The threshold each rule of :data:`THRESHOLD_SETS` chooses (best negative F1 on its set), for
+    the sets that were scored and are not empty."""
+    return {rule: choose_threshold(getattr(splits, name).label, scores[name])
+            for rule, name in THRESHOLD_SETS.items() if len(scores.get(name, ()))}
+
+
+def log_thresholds(scores: dict[str, np.ndarray], splits: Splits, chosen: dict[str, float]) -> dict[str, float]:
+    """Log ``threshold_<rule>`` and, at each rule's threshold, the metrics on the airline judge
+    slice and the held-out feedback (``<set>_<metric>_at_<rule>``): the report shows both rules
+    side by side. Returns what was logged."""
+    import mlflow
+
+    logged = {}
+    for rule, threshold in chosen.items():
+        logged[f"threshold_{rule}"] = threshold
+        for name in ("airline", "airline_holdout"):
+            if len(scores.get(name, ())):
+                m = compute_metrics(getattr(splits, name).label, scores[name], threshold)
+                logged.update({f"{name}_{k}_at_{rule}": float(v) for k, v in m.items()})
+    mlflow.log_metrics(logged)
+    return logged
+
+
+def check_targets(figures: dict[str, dict[str, float]],
+                  targets: tuple[config.Target, ...] = config.TARGETS) -> list[dict[str, object]]:
+    """Each target against ``figures`` (model -> metric -> value): the target, the bound it sets,
+    the measured value and whether it is met (``None`` when a figure is missing)."""
+    rows = []
+    for target in targets:
+        measured = figures.get(target.model, {}).get(target.metric)
+        base = figures.get(target.relative_to, {}).get(target.metric) if target.relative_to else 0.0
+        bound = None if base is None else base + target.at_least
+        met = None if measured is None or bound is None else bool(measured >= bound - 1e-12)
+        rows.append({"target": str(target), "model": target.model, "metric": target.metric, "bound": bound,
+                     "measured": measured, "met": met})
+    return rows
