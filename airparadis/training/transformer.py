@@ -59,9 +59,12 @@ class ModelUnavailable(RuntimeError):
 
 @dataclasses.dataclass
 class Settings:
-    """Fine-tuning settings. CPU defaults (2 cores): 900 steps of 32 tweets, every layer trained,
-    both cores (about 0.6 s a step alone: 1,315 steps took 12.6 minutes in the issue's feasibility
-    check); the curve is logged every ``eval_every`` steps to show what more steps buy."""
+    """Fine-tuning settings. CPU defaults: 900 steps of 32 tweets (28,800 draws, the airline feedback
+    drawn 3x as often), every layer trained. About 0.6 s a step on 2 idle cores (issue 18's
+    feasibility check: 1,315 steps in 12.6 minutes); the shipped teacher trained in 25.8 minutes on
+    one thread (``AIRPARADIS_TORCH_THREADS=1``: on 2 cores shared with other jobs, at a load of about
+    7, two threads ran 6 s a step against 1.3-2.7 s for one), 34 minutes with its evaluation. The
+    curve is logged every ``eval_every`` steps to show what more steps buy."""
 
     max_steps: int = 900
     batch_size: int = 32
