@@ -40,9 +40,14 @@ def test_the_students_threshold_is_chosen_on_the_held_out_airline_feedback(stude
     assert float(params["threshold"]) == pytest.approx(metrics["threshold_airline_holdout"])
     assert 0 < metrics["threshold_sentiment140"] < 1  # the Sentiment140 rule's, logged beside it
     served = mlflow.pyfunc.load_model(f"models:/{config.settings().model_name}/{student.version}")
-    holdout = served.predict(splits.airline_holdout[["text"]])
-    chosen = evaluation.choose_threshold(splits.airline_holdout.label, holdout.negative_probability)
+    scores = {name: served.predict(getattr(splits, name)[["text"]]).negative_probability.to_numpy()
+              for name in ("validation", "airline_holdout")}
+    chosen = evaluation.domain_threshold(splits.validation.label, scores["validation"],
+                                         splits.airline_holdout.label, scores["airline_holdout"])
     assert float(params["threshold"]) == pytest.approx(chosen, abs=1e-6)  # what it serves is that rule's
+    f1 = evaluation.f1_at(splits.validation.label, scores["validation"],
+                          [chosen, metrics["threshold_sentiment140"]])
+    assert f1[0] >= f1[1] - evaluation.DOMAIN_KEEPS - 1e-9  # validation gives up at most that much
     assert not set(splits.train.text) & set(splits.airline_holdout.text)  # held out: never trained on
     assert not set(splits.airline_holdout.text) & set(splits.airline.text)  # and not the judge slice
 
