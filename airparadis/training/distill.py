@@ -9,7 +9,9 @@ emoticon labels are noisy; the label alone for field feedback, labelled by peopl
 TensorFlow Lite like the deep model, and is registered with ``approach=deep`` and ``teacher`` /
 ``teacher_run_id`` tags (and ``feedback``, as every version). Its decision threshold is chosen for
 the deployment domain: the best negative-class F1 on the held-out airline feedback (never the judge
-slice; Sentiment140 validation when the splits have none), the Sentiment140 one logged beside it.
+slice) among the thresholds that keep the Sentiment140 validation F1 within
+``evaluation.DOMAIN_KEEPS`` of its best (``evaluation.domain_threshold``; Sentiment140 validation
+alone when the splits have no held-out part), the Sentiment140 one logged beside it.
 
 Without a registered teacher (a fresh clone), the soft labels shipped in ``data/soft_labels/``
 (written by ``python -m entrypoints.distill --export-soft-labels``, provenance beside them) are
