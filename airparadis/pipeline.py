@@ -1,6 +1,7 @@
 """The main pipeline (what `make demo` runs) and the improvement loop (`retrain`).
 
-main: data -> simple model -> distilled student (the deployed kind) -> promotion gate.
+main: data (the airline feedback in the training split, ``MAIN_FEEDBACK``) -> simple model ->
+distilled student (the deployed kind, taught by the shipped soft labels) -> promotion gate.
 retrain: data with field feedback in the training split only -> a model -> promotion gate.
 
 Steps are chained by artifact URI, as in MLflow's multistep workflow example: the data step reads
@@ -24,6 +25,7 @@ from airparadis.core import data, tracking
 STEPS = ("data", "simple", "deep", "distill", "promote")
 MAIN_STEPS = ("data", "simple", "distill", "promote")
 TRAINERS = ("simple", "deep", "distill")
+MAIN_FEEDBACK = "airline"  # what `make demo`, `make train` and CD's path B train with (entrypoints.main)
 
 
 def run(steps: list[str] = MAIN_STEPS, source: str = "bundled", sample: int | None = None,

@@ -1,4 +1,5 @@
-"""The main pipeline: data, simple model, distilled student, promotion gate (what `make demo` runs)."""
+"""The main pipeline: data, simple model, distilled student, promotion gate (what `make demo` runs),
+with the airline feedback in the training split by default (the deployed student's)."""
 
 from typing import Annotated
 
@@ -7,7 +8,7 @@ import typer
 from airparadis import cli, config, pipeline
 
 
-def main(source: cli.Source = "bundled", sample: cli.Sample = None, feedback: cli.Feedback = "none",
+def main(source: cli.Source = "bundled", sample: cli.Sample = None, feedback: cli.Feedback = pipeline.MAIN_FEEDBACK,
          steps: Annotated[str, typer.Option(help=f"comma-separated, from {','.join(pipeline.STEPS)}")]
          = ",".join(pipeline.MAIN_STEPS)) -> None:
     """Run the pipeline's steps as nested runs of one MLflow run, chained by the data step's URI."""

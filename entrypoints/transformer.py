@@ -20,7 +20,11 @@ def main(
     learning_rate: Annotated[float, typer.Option(help="peak AdamW rate")] = DEFAULTS.learning_rate,
     eval_every: Annotated[int, typer.Option(parser=cli.whole, help="steps between learning-curve points")]
     = DEFAULTS.eval_every,
-    train_embeddings: Annotated[bool, typer.Option(help="also update the word embeddings (slower)")] = False,
+    freeze_embeddings: Annotated[bool, typer.Option(help="keep the word embeddings as pre-trained (every "
+                                                         "other layer is trained)")] = DEFAULTS.freeze_embeddings,
+    feedback_repeats: Annotated[int, typer.Option(parser=cli.whole, help="a feedback tweet is drawn this many "
+                                                                         "times as often as a Sentiment140 one")]
+    = DEFAULTS.feedback_repeats,
     quantize: Annotated[str, typer.Option(help="served form: auto (int8 if it holds validation accuracy), "
                                                "fp32 or int8")] = transformer.QUANTIZE,
 ) -> None:
@@ -29,7 +33,7 @@ def main(
         raise typer.BadParameter(f"--quantize must be auto, fp32 or int8, got {quantize!r}")
     settings = transformer.Settings(max_steps=max_steps, batch_size=batch_size, max_length=max_length,
                                     learning_rate=learning_rate, eval_every=eval_every,
-                                    freeze_embeddings=not train_embeddings)
+                                    freeze_embeddings=freeze_embeddings, feedback_repeats=feedback_repeats)
     version = transformer.run(*splits.args(), base_model or None, settings, quantize)
     print(f"transformer registered as {config.settings().model_name} version {version}")
 

@@ -9,6 +9,7 @@ the cut-off) is dropped from the judge, so no near-duplicate can leak. Labels: `
 
 from __future__ import annotations
 
+import hashlib
 from pathlib import Path
 
 import pandas as pd
@@ -20,6 +21,7 @@ from pyfunc.preprocess import clean_text
 
 FILE = config.DATA_DIR / "airline_tweets_2015.csv"
 JUDGE_FROM = pd.Timestamp("2015-02-21", tz="UTC")  # feedback: 16-20 Feb; judge: 21-24 Feb
+HOLDOUT_SHARE = 0.2  # of the feedback part: held out for curves and the threshold
 COLUMNS = ("text", "label", "created", "airline", "negativereason")
 
 
@@ -48,3 +50,15 @@ def split(frame: pd.DataFrame) -> tuple[pd.DataFrame, pd.DataFrame]:
     seen = {clean_text(t) for t in feedback["text"]}
     judge = judge[[clean_text(t) not in seen for t in judge["text"]]]
     return feedback.reset_index(drop=True), judge.reset_index(drop=True)
+
+
+def held_out(text: str) -> bool:
+    """Whether a feedback tweet belongs to the held-out part (a stable hash of its cleaned text)."""
+    digest = hashlib.blake2b(clean_text(text).encode(), digest_size=8).digest()
+    return int.from_bytes(digest, "little") % 1000 < HOLDOUT_SHARE * 1000
+
+
+def hold_out(feedback: pd.DataFrame) -> tuple[pd.DataFrame, pd.DataFrame]:
+    """(the feedback that may be trained on, the held-out feedback) by :func:`held_out`."""
+    mask = feedback["text"].map(held_out).to_numpy(dtype=bool)
+    return feedback[~mask].reset_index(drop=True), feedback[mask].reset_index(drop=True)

@@ -29,8 +29,8 @@ from airparadis.core import airline
 from airparadis.core.errors import DataUnavailable
 
 COLUMNS = ["target", "id", "date", "flag", "user", "text"]
-SPLITS = ("train", "validation", "test", "sts_test", "airline", "airline_feedback")
-JUDGING = ("validation", "test", "sts_test", "airline")  # nothing of these is ever trained on
+SPLITS = ("train", "validation", "test", "sts_test", "airline", "airline_feedback", "airline_holdout")
+JUDGING = ("validation", "test", "sts_test", "airline", "airline_holdout")  # nothing of these is ever trained on
 SPLITS_DIR = "splits"  # artifact folder of the data run
 MANIFEST = "manifest.json"
 # The splits' columns and their MLflow types, declared: inferred, the integer ``label`` draws MLflow's
@@ -143,6 +143,8 @@ class Splits:
     uri: str | None = None
     feedback_rows: int = 0  # feedback rows added to the training split
     feedback: str = "none"  # their sources (``airline``, exported report files)
+    # held-out airline feedback: never trained on; learning curves and the deployed threshold
+    airline_holdout: pd.DataFrame = field(default_factory=lambda: pd.DataFrame({"text": [], "label": []}))
 
     def items(self):
         return [(name, getattr(self, name)) for name in SPLITS]
@@ -160,7 +162,7 @@ class Splits:
         from mlflow.types import ColSpec, Schema
 
         source = str(config.BUNDLED_TRAIN) if self.source == "bundled" else self.source
-        sources = {"airline": str(airline.FILE), "airline_feedback": str(airline.FILE)}
+        sources = {name: str(airline.FILE) for name in ("airline", "airline_feedback", "airline_holdout")}
         out = {}
         with warnings.catch_warnings():  # MLflow's note on ambiguous local sources
             warnings.simplefilter("ignore", UserWarning)
@@ -191,7 +193,9 @@ def split(raw: pd.DataFrame, manual: pd.DataFrame, source: str, sample: int | No
     )
     frames = [f.reset_index(drop=True) for f in (train, validation, test)]
     feedback, judge = airline.split(airline.read())
-    return Splits(*frames, sts_test=to_binary(manual), airline=judge, airline_feedback=feedback, source=source)
+    trainable, held_out = airline.hold_out(feedback)
+    return Splits(*frames, sts_test=to_binary(manual), airline=judge, airline_feedback=trainable, source=source,
+                  airline_holdout=held_out)
 
 
 def add_feedback(splits: Splits, sources: list[str]) -> Splits:
@@ -279,8 +283,8 @@ def read_splits(uri: str) -> Splits:
         manifest = json.loads((folder / MANIFEST).read_text())
     except (OSError, ValueError, mlflow.exceptions.MlflowException) as e:
         raise DataUnavailable(f"no splits at {uri} ({str(e).splitlines()[0][:200]}); run the data step first") from e
-    frames = [pd.read_parquet(folder / f"{name}.parquet") for name in SPLITS]
-    return Splits(*frames, source=manifest["source"], digests=dict(manifest["digests"]), uri=uri,
+    frames = {name: pd.read_parquet(folder / f"{name}.parquet") for name in SPLITS}
+    return Splits(**frames, source=manifest["source"], digests=dict(manifest["digests"]), uri=uri,
                   feedback_rows=int(manifest.get("feedback_rows", 0)), feedback=manifest.get("feedback", "none"))
 
 

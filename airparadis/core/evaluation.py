@@ -14,9 +14,16 @@ import numpy as np
 import pandas as pd
 from sklearn import metrics as skm
 
+from airparadis import config
 from airparadis.core.data import Splits
 
 EVALUATED = ("validation", "test", "sts_test", "airline")  # every model is judged on these (airline: the judge slice)
+
+# the two threshold rules (best negative F1, on which set): Sentiment140 validation, or the held-out
+# airline feedback (the deployment domain; never the judge slice), see domain_threshold
+THRESHOLD_SETS = {"sentiment140": "validation", "airline_holdout": "airline_holdout"}
+DOMAIN_RULE = "airline_holdout"
+DOMAIN_KEEPS = config.TOLERATED_LOSS / 2  # validation F1 the domain threshold may give up, at most
 
 METRICS = ("accuracy", "f1_negative", "precision_negative", "recall_negative", "roc_auc", "pr_auc", "log_loss", "brier")
 
@@ -108,3 +115,72 @@ def log_evaluation(scores: dict[str, np.ndarray], splits: Splits, threshold: flo
         plt.close(fig)
     mlflow.log_table(table.reset_index(names="split"), "metrics_table.json")
     return table
+
+
+def scored_sets(splits: Splits) -> tuple[str, ...]:
+    """The evaluated sets, and the held-out airline feedback when the splits have it."""
+    return (*EVALUATED, *(["airline_holdout"] if len(splits.airline_holdout) else []))
+
+
+def f1_at(y_true, negative_probability, thresholds: np.ndarray) -> np.ndarray:
+    """Negative-class F1 at each threshold (predicted negative when the probability is >= it)."""
+    y = np.asarray(y_true, dtype=bool)
+    p = np.asarray(negative_probability, dtype=float)
+    predicted = p[None, :] >= np.asarray(thresholds, dtype=float)[:, None]
+    tp = (predicted & y).sum(axis=1)
+    return 2 * tp / np.clip(predicted.sum(axis=1) + y.sum(), 1, None)
+
+
+def domain_threshold(y_validation, p_validation, y_domain, p_domain, kept: float = DOMAIN_KEEPS) -> float:
+    """The deployed threshold: the best negative F1 on the held-out domain set among the thresholds
+    that keep the Sentiment140 validation F1 within ``kept`` of its best (a domain threshold that
+    gave up more would lose the promotion gate's comparison on validation)."""
+    candidates = np.unique(np.concatenate([np.asarray(p_domain, dtype=float),
+                                           [choose_threshold(y_validation, p_validation)]]))
+    validation = f1_at(y_validation, p_validation, candidates)
+    allowed = validation >= validation.max() - kept
+    domain = np.where(allowed, f1_at(y_domain, p_domain, candidates), -1.0)
+    return float(candidates[int(np.argmax(domain))])
+
+
+def thresholds(scores: dict[str, np.ndarray], splits: Splits) -> dict[str, float]:
+    """The threshold each rule chooses, for the sets that were scored and are not empty:
+    ``sentiment140``, the best negative F1 on validation; ``airline_holdout``, :func:`domain_threshold`
+    on the held-out airline feedback."""
+    chosen = {"sentiment140": choose_threshold(splits.validation.label, scores["validation"])}
+    if len(scores.get("airline_holdout", ())):
+        chosen[DOMAIN_RULE] = domain_threshold(splits.validation.label, scores["validation"],
+                                               splits.airline_holdout.label, scores["airline_holdout"])
+    return chosen
+
+
+def log_thresholds(scores: dict[str, np.ndarray], splits: Splits, chosen: dict[str, float]) -> dict[str, float]:
+    """Log ``threshold_<rule>`` and, at each rule's threshold, the metrics on the airline judge
+    slice and the held-out feedback (``<set>_<metric>_at_<rule>``): the report shows both rules
+    side by side. Returns what was logged."""
+    import mlflow
+
+    logged = {}
+    for rule, threshold in chosen.items():
+        logged[f"threshold_{rule}"] = threshold
+        for name in ("airline", "airline_holdout"):
+            if len(scores.get(name, ())):
+                m = compute_metrics(getattr(splits, name).label, scores[name], threshold)
+                logged.update({f"{name}_{k}_at_{rule}": float(v) for k, v in m.items()})
+    mlflow.log_metrics(logged)
+    return logged
+
+
+def check_targets(figures: dict[str, dict[str, float]],
+                  targets: tuple[config.Target, ...] = config.TARGETS) -> list[dict[str, object]]:
+    """Each target against ``figures`` (model -> metric -> value): the target, the bound it sets,
+    the measured value and whether it is met (``None`` when a figure is missing)."""
+    rows = []
+    for target in targets:
+        measured = figures.get(target.model, {}).get(target.metric)
+        base = figures.get(target.relative_to, {}).get(target.metric) if target.relative_to else 0.0
+        bound = None if base is None else base + target.at_least
+        met = None if measured is None or bound is None else bool(measured >= bound - 1e-12)
+        rows.append({"target": str(target), "model": target.model, "metric": target.metric, "bound": bound,
+                     "measured": measured, "met": met})
+    return rows

@@ -306,9 +306,11 @@ def parity_check(keras_model, runner: TFLiteRunner, encoded: np.ndarray, thresho
 
 
 def deploy(trained: Trained, prepared: Prepared, register: bool = True, parity_tweets: int = PARITY_TWEETS,
-           min_agreement: float = PARITY_MIN_AGREEMENT) -> int | None:
+           min_agreement: float = PARITY_MIN_AGREEMENT, threshold_rule: str = "sentiment140") -> int | None:
     """Export ``trained`` to TFLite, check parity, evaluate the TFLite model (what is served),
-    log everything in the active run and register it with ``approach=deep``.
+    log everything in the active run and register it with ``approach=deep``. Its threshold is
+    the one ``threshold_rule`` chooses (:data:`evaluation.THRESHOLD_SETS`; Sentiment140 validation
+    when the rule's set is empty); every rule's threshold is logged beside it.
 
     ``min_agreement`` may be lowered only for toy models (a few hundred tweets, 1-2 epochs), whose
     probabilities crowd around the threshold so that tiny quantisation differences flip labels."""
@@ -336,10 +338,14 @@ def deploy(trained: Trained, prepared: Prepared, register: bool = True, parity_t
             "subword_buckets": settings.subword_buckets, "subword_length": settings.subword_length}))
         model = DeepModel()
         model.encoder, model.runner = prepared.encoder, runner
-        scores = evaluation.score_splits(lambda texts: model.predict_proba([clean_text(t) for t in texts]),
-                                         prepared.splits)
-        threshold = evaluation.choose_threshold(prepared.splits.validation.label, scores["validation"])
-        log_new_params({"threshold": threshold})
+        every = evaluation.score_splits(lambda texts: model.predict_proba([clean_text(t) for t in texts]),
+                                        prepared.splits, evaluation.scored_sets(prepared.splits))
+        chosen = evaluation.thresholds(every, prepared.splits)
+        rule = threshold_rule if threshold_rule in chosen else "sentiment140"
+        threshold = chosen[rule]
+        log_new_params({"threshold": threshold, "threshold_rule": rule})
+        evaluation.log_thresholds(every, prepared.splits, chosen)
+        scores = {name: every[name] for name in evaluation.EVALUATED}
         table = evaluation.log_evaluation(scores, prepared.splits, threshold,
                                           f"{trained.embedding} x {trained.architecture} (TFLite)")
         print(table.round(4).to_string())

@@ -6,7 +6,12 @@ of "negative" for every training tweet, once; they are logged as an artifact of 
 words, emoji and hashed character n-grams (``pyfunc.deep.Encoder``), trains on a target that mixes
 the teacher's probability with the label (``ALPHA`` of the teacher for Sentiment140 tweets, whose
 emoticon labels are noisy; the label alone for field feedback, labelled by people), is exported to
-TensorFlow Lite like the deep model, and is registered with ``approach=deep`` and a ``teacher`` tag.
+TensorFlow Lite like the deep model, and is registered with ``approach=deep`` and ``teacher`` /
+``teacher_run_id`` tags (and ``feedback``, as every version). Its decision threshold is chosen for
+the deployment domain: the best negative-class F1 on the held-out airline feedback (never the judge
+slice) among the thresholds that keep the Sentiment140 validation F1 within
+``evaluation.DOMAIN_KEEPS`` of its best (``evaluation.domain_threshold``; Sentiment140 validation
+alone when the splits have no held-out part), the Sentiment140 one logged beside it.
 
 Without a registered teacher (a fresh clone), the soft labels shipped in ``data/soft_labels/``
 (written by ``python -m entrypoints.distill --export-soft-labels``, provenance beside them) are
@@ -26,7 +31,7 @@ import pandas as pd
 from mlflow.tracking import MlflowClient
 
 from airparadis import config
-from airparadis.core import data, registry, tracking
+from airparadis.core import airline, data, evaluation, registry, tracking
 from airparadis.training import deep
 from pyfunc.names import PROBABILITY_COLUMN, TEXT_COLUMN
 from pyfunc.preprocess import clean_text
@@ -38,6 +43,8 @@ STUDENT = deep.Settings(emoji=True, subword_buckets=2 ** 15, subword_length=120)
 STUDENT_EMBEDDING = "fasttext"
 STUDENT_ARCHITECTURE = "cnn"  # one tweet in well under 10 ms served; an unrolled LSTM over 160 ids is not
 TEACHER_TAG = "teacher"
+TEACHER_RUN_TAG = "teacher_run_id"
+THRESHOLD_RULE = evaluation.DOMAIN_RULE  # the student is deployed on airline tweets
 
 
 def keys(texts) -> np.ndarray:
@@ -128,33 +135,64 @@ def run(splits_uri: str | None = None, source: str = "bundled", sample: int | No
         prepared = deep.prepare(splits, settings)
         prepared.targets = targets(splits, teacher_p, alpha)
         trained = deep.train_one(prepared, STUDENT_EMBEDDING, STUDENT_ARCHITECTURE)
-        version = deep.deploy(trained, prepared, register, min_agreement=parity_min_agreement)
+        mlflow.set_tags({TEACHER_TAG: provenance.get("teacher", teacher),
+                         TEACHER_RUN_TAG: provenance.get("teacher_run_id", "unknown")})
+        version = deep.deploy(trained, prepared, register, min_agreement=parity_min_agreement,
+                              threshold_rule=THRESHOLD_RULE)
         if version is not None:
-            MlflowClient().set_model_version_tag(config.settings().model_name, str(version), TEACHER_TAG,
-                                                 provenance.get("teacher", teacher))
+            client = MlflowClient()
+            for tag in (TEACHER_TAG, TEACHER_RUN_TAG):
+                client.set_model_version_tag(config.settings().model_name, str(version), tag,
+                                             provenance.get(tag, teacher if tag == TEACHER_TAG else "unknown"))
         return version
 
 
 def export_soft_labels(spec: str = TEACHER, out: Path = SOFT_LABELS) -> Path:
     """Score every tweet of the bundled sample and the airline feedback with the registered teacher
-    and write the shipped soft labels (``key``, ``p``) with their provenance beside them."""
-    from airparadis.core import airline
+    and write the shipped soft labels (``key``, ``p``) with their provenance beside them (teacher
+    version and run, its settings, training time and figures on every set, the digests of the
+    data files it was trained and scored on, and the command)."""
+    import datetime
+    import time
 
     version = teacher_version(spec)
     if version is None:
         raise LookupError(f"{spec!r} is not registered: nothing to export")
     raw, _ = data.load_raw("bundled")
     texts = list(dict.fromkeys([*data.to_binary(raw).text, *airline.split(airline.read())[0].text]))
+    start = time.perf_counter()
     p = score_with_teacher(version, texts)
     out.parent.mkdir(parents=True, exist_ok=True)
     frame = pd.DataFrame({"key": keys(texts), "p": p.astype(np.float16)}).drop_duplicates("key")
     frame.to_parquet(out, index=False, compression="zstd")
-    mv = MlflowClient().get_model_version(config.settings().model_name, str(version))
-    run = MlflowClient().get_run(mv.run_id)
-    provenance = {"teacher": f"{config.settings().model_name}/{version}", "teacher_run_id": mv.run_id,
-                  "base_model": run.data.params.get("base_model"), "max_steps": run.data.params.get("max_steps"),
-                  "tweets": len(frame), "written_by": "python -m entrypoints.distill --export-soft-labels",
-                  **{k: run.data.metrics[k] for k in ("test_accuracy", "test_roc_auc", "sts_test_accuracy")
-                     if k in run.data.metrics}}
-    out.with_suffix(".json").write_text(json.dumps(provenance, indent=2) + "\n")
+    out.with_suffix(".json").write_text(json.dumps(
+        provenance(version, len(frame), time.perf_counter() - start, datetime.datetime.now(datetime.UTC)),
+        indent=2) + "\n")
     return out
+
+
+PROVENANCE_PARAMS = ("base_model", "max_steps", "batch_size", "learning_rate", "warmup_fraction", "max_length",
+                     "freeze_embeddings", "feedback_repeats", "quantization", "threshold", "train_rows", "splits_uri")
+PROVENANCE_METRICS = ("training_seconds", "torch_threads_used", "threshold_airline_holdout",
+                      *(f"{name}_{m}" for name in evaluation.EVALUATED for m in ("accuracy", "f1_negative", "roc_auc")))
+
+
+def provenance(version: int, tweets: int, seconds: float, when) -> dict:
+    """What the shipped soft labels came from: enough to reproduce and to judge them."""
+    client = MlflowClient()
+    mv = client.get_model_version(config.settings().model_name, str(version))
+    run = client.get_run(mv.run_id)
+    params, metrics = run.data.params, run.data.metrics
+    return {
+        "teacher": f"{config.settings().model_name}/{version}", "teacher_run_id": mv.run_id,
+        "feedback": mv.tags.get(registry.FEEDBACK_TAG, "none"),
+        **{k: params[k] for k in PROVENANCE_PARAMS if k in params},
+        **{k: metrics[k] for k in PROVENANCE_METRICS if k in metrics},
+        "trained_with": "python -m entrypoints.transformer " + " ".join(
+            f"--{k.replace('_', '-')} {params[k]}" for k in ("max_steps", "learning_rate") if k in params)
+            + (" --feedback airline" if mv.tags.get(registry.FEEDBACK_TAG) == "airline" else ""),
+        "tweets": tweets, "scoring_seconds": round(seconds, 1), "written_at": when.isoformat(timespec="seconds"),
+        "written_by": "python -m entrypoints.distill --export-soft-labels",
+        "data_sha256": {str(f.relative_to(config.ROOT)): hashlib.sha256(f.read_bytes()).hexdigest()
+                        for f in (config.BUNDLED_TRAIN, airline.FILE)},
+    }

@@ -38,6 +38,9 @@ def test_main_entry_point_trains_registers_and_promotes(fresh_store):
     versions = {int(v.version): v.tags[config.APPROACH_TAG] for v in client.search_model_versions(
         f"name='{config.settings().model_name}'")}
     assert versions == {1: "simple", 2: "deep"}
+    tags = {int(v.version): v.tags for v in client.search_model_versions(f"name='{config.settings().model_name}'")}
+    assert tags[1]["feedback"] == tags[2]["feedback"] == "airline"  # main trains with the airline feedback
+    assert tags[2]["teacher"] and tags[2]["teacher_run_id"]  # the student, taught by the shipped soft labels
     # the simple model is promoted first (nothing in production); the deep one only if it beats it
     assert "version 1: PROMOTED to production" in result.stdout
     production = int(client.get_model_version_by_alias(config.settings().model_name, config.PRODUCTION_ALIAS).version)

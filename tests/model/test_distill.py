@@ -11,7 +11,7 @@ import pytest
 from mlflow.tracking import MlflowClient
 
 from airparadis import config
-from airparadis.core import data
+from airparadis.core import data, evaluation
 from airparadis.release import requirements
 from airparadis.training import distill
 from tests.conftest import SMALL_SAMPLE, TOY_MIN_AGREEMENT
@@ -28,6 +28,28 @@ def student(transformer_version):
 def test_the_student_is_registered_as_the_deployed_kind_with_its_teacher(student, transformer_version):
     assert student.tags[config.APPROACH_TAG] == "deep" and student.tags["feedback"] == "airline"
     assert student.tags[distill.TEACHER_TAG] == f"{config.settings().model_name}/{transformer_version}"
+    teacher = MlflowClient().get_model_version(config.settings().model_name, str(transformer_version))
+    assert student.tags[distill.TEACHER_RUN_TAG] == teacher.run_id
+
+
+def test_the_students_threshold_is_chosen_on_the_held_out_airline_feedback(student):
+    run = mlflow.get_run(student.run_id)
+    splits = data.read_splits(run.data.params["splits_uri"])
+    params, metrics = run.data.params, run.data.metrics
+    assert params["threshold_rule"] == "airline_holdout"
+    assert float(params["threshold"]) == pytest.approx(metrics["threshold_airline_holdout"])
+    assert 0 < metrics["threshold_sentiment140"] < 1  # the Sentiment140 rule's, logged beside it
+    served = mlflow.pyfunc.load_model(f"models:/{config.settings().model_name}/{student.version}")
+    scores = {name: served.predict(getattr(splits, name)[["text"]]).negative_probability.to_numpy()
+              for name in ("validation", "airline_holdout")}
+    chosen = evaluation.domain_threshold(splits.validation.label, scores["validation"],
+                                         splits.airline_holdout.label, scores["airline_holdout"])
+    assert float(params["threshold"]) == pytest.approx(chosen, abs=1e-6)  # what it serves is that rule's
+    f1 = evaluation.f1_at(splits.validation.label, scores["validation"],
+                          [chosen, metrics["threshold_sentiment140"]])
+    assert f1[0] >= f1[1] - evaluation.DOMAIN_KEEPS - 1e-9  # validation gives up at most that much
+    assert not set(splits.train.text) & set(splits.airline_holdout.text)  # held out: never trained on
+    assert not set(splits.airline_holdout.text) & set(splits.airline.text)  # and not the judge slice
 
 
 def test_the_teachers_probabilities_are_logged_once_for_every_training_tweet(student):

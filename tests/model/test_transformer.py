@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import dataclasses
 from pathlib import Path
 
 import numpy as np
@@ -59,7 +60,16 @@ def test_length_batches_cover_each_tweet_once_per_epoch_with_similar_lengths():
     assert spread < np.ptp(lengths) / 5  # a random batch would span almost the whole range
 
 
-def test_a_few_steps_lower_the_training_loss_and_keep_embeddings_frozen(small_splits):
+def test_length_batches_draw_a_repeated_index_as_often_as_the_pool_holds_it():
+    lengths = np.ones(100, dtype=np.int64)
+    pool = transformer.sampling_pool(np.arange(100) < 10, repeats=3)  # rows 0-9 are feedback
+    assert len(pool) == 120 and np.bincount(pool).tolist() == [3] * 10 + [1] * 90
+    batches = transformer.length_batches(lengths, 20, seed=0, pool=pool)
+    drawn = np.bincount(np.concatenate([next(batches) for _ in range(60)]), minlength=100)  # ten passes
+    assert drawn[:10].tolist() == [30] * 10 and drawn[10:].tolist() == [10] * 90
+
+
+def test_a_few_steps_lower_the_training_loss_and_train_every_layer(small_splits):
     tokenizer, model = transformer.load_base(config.settings().transformer_base, offline=True)
     train = small_splits.train.iloc[:256]
     texts, labels = [clean_text(t) for t in train.text], train.label.to_numpy()
@@ -72,8 +82,13 @@ def test_a_few_steps_lower_the_training_loss_and_keep_embeddings_frozen(small_sp
     after = transformer.mean_loss(model, tokenizer, texts, labels, max_length=32)
     assert after < before - 0.01, (before, after)
     assert points == [6, 12] and timing["train_samples_per_second"] > 0
-    assert np.array_equal(model.get_input_embeddings().weight.detach(), embeddings)
+    assert not settings.freeze_embeddings  # the default: the word embeddings learn too
+    assert not np.allclose(model.get_input_embeddings().weight.detach(), embeddings)
     assert not np.allclose(model.bert.encoder.layer[-1].output.dense.weight.detach(), top)
+    frozen = dataclasses.replace(settings, max_steps=2, eval_every=2, freeze_embeddings=True)
+    embeddings = model.get_input_embeddings().weight.detach().clone()
+    transformer.fine_tune(model, tokenizer, texts, labels, frozen)
+    assert np.array_equal(model.get_input_embeddings().weight.detach(), embeddings)
 
 
 def test_choose_form_keeps_int8_only_within_the_tolerance():
@@ -99,6 +114,11 @@ def test_registered_version_is_tagged_logged_and_pinned(transformer_version):
     assert (form == "int8") == (lost <= transformer.QUANTIZATION_TOLERANCE)
     assert metrics["training_seconds"] > 0 and metrics["train_samples_per_second"] > 0
     assert [m.step for m in client.get_metric_history(mv.run_id, "curve_sts_test_accuracy")] == [2, 4]
+    # the domain's curve is read on the held-out airline feedback, never on the judge slice
+    assert [m.step for m in client.get_metric_history(mv.run_id, "curve_airline_holdout_roc_auc")] == [2, 4]
+    assert not [k for k in metrics if k.startswith("curve_airline_") and "holdout" not in k]
+    assert metrics["threshold_sentiment140"] == pytest.approx(float(run.data.params["threshold"]))
+    assert 0 < metrics["threshold_airline_holdout"] < 1 and "airline_roc_auc_at_airline_holdout" in metrics
     artifacts = {a.path for a in client.list_artifacts(mv.run_id, "plots")}
     assert "plots/learning_curve.png" in artifacts and "plots/evaluation_sts_test.png" in artifacts
     uri = f"models:/{config.settings().model_name}/{transformer_version}"

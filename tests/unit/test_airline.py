@@ -68,3 +68,17 @@ def test_the_exporter_and_the_loader_keep_the_same_label_for_a_tweet_reported_tw
 def test_a_missing_feedback_file_says_how_to_make_one(tmp_path):
     with pytest.raises(data.DataUnavailable, match="monitoring.mispredictions.export --format labels"):
         data.add_feedback(_splits(["a"]), [str(tmp_path / "none.csv")])
+
+
+def test_a_fixed_share_of_the_feedback_is_held_out_by_text_and_the_splits_keep_it_out_of_training():
+    feedback, judge = airline.split(airline.read())
+    trainable, held_out = airline.hold_out(feedback)
+    assert len(trainable) + len(held_out) == len(feedback)
+    assert abs(len(held_out) / len(feedback) - airline.HOLDOUT_SHARE) < 0.03
+    assert not set(map(feedback_key, trainable.text)) & set(map(feedback_key, held_out.text))  # copies together
+    again = airline.hold_out(feedback.sample(frac=1.0, random_state=1))[1]  # no random state involved
+    assert sorted(again.text) == sorted(held_out.text)
+    splits = data.add_feedback(data.split(*data.load_raw("bundled"), source="bundled", sample=500), ["airline"])
+    assert sorted(splits.airline_holdout.text) == sorted(held_out.text) and "airline_holdout" in data.JUDGING
+    assert not set(map(feedback_key, splits.train.text)) & set(map(feedback_key, held_out.text))
+    assert splits.airline.text.tolist() == judge.text.tolist()
