@@ -36,7 +36,8 @@ def to_markdown(rows: list[dict], missing: list[tuple[str, str]], meta: dict, cu
              f"process per model) through the pyfunc's `predict` ({meta['single_calls']} single-tweet calls; one "
              f"batch of {meta['batch_rows']} test tweets), on a shared machine: compare orders of magnitude, not "
              "small differences.", "",
-             table.map(fmt).rename_axis("measure").to_markdown(colalign=["left"] + ["right"] * len(table.columns)),
+             table.map(fmt).rename_axis("measure").to_markdown(colalign=["left"] + ["right"] * len(table.columns),
+                                                             disable_numparse=True),
              "", models_markdown(rows)]
     for spec, why in missing:
         lines.append(f"\n`{spec}`: {why}.")
