@@ -22,7 +22,7 @@ from tests.behaviour import (
     check_labelled,
 )
 
-SAMPLE = 20_000  # Sentiment140 rows (16,000 train) + the airline feedback part
+SAMPLE = 40_000  # Sentiment140 rows (32,000 train) + the airline feedback part
 
 
 @pytest.fixture(scope="module")
