@@ -1,8 +1,8 @@
-"""The measured figures of the documents in ``docs/`` (image size and load in ``deploy.md``, the cost
-of the access checks in ``api.md``), generated from the benchmarks' JSON files (never typed): each lives
-between ``<!-- figures:<name>:start ... -->`` and ``<!-- figures:<name>:end -->`` in the document
-:data:`WHERE` names and is rewritten by ``python -m entrypoints.publish``, like the configuration table.
-The README holds none of them."""
+"""The measured figures of the documents in ``docs/`` (image size, load and the container under F1's
+limits in ``deploy.md``, the cost of the access checks in ``api.md``), generated from the benchmarks'
+JSON files (never typed): each lives between ``<!-- figures:<name>:start ... -->`` and
+``<!-- figures:<name>:end -->`` in the document :data:`WHERE` names and is rewritten by
+``python -m entrypoints.publish``, like the configuration table. The README holds none of them."""
 
 from __future__ import annotations
 
@@ -66,8 +66,27 @@ def load() -> str:
     return pd.DataFrame(rows).to_markdown(index=False)
 
 
-BLOCKS: dict[str, Callable[[], str]] = {"image": image, "access": access, "load": load}
-WHERE: dict[str, Path] = {"image": DOCS / "deploy.md", "access": DOCS / "api.md", "load": DOCS / "deploy.md"}
+def container() -> str:
+    """The serving image built by Docker and run under F1's limits (``benchmarks/container.py``)."""
+    m = _read("container")
+    c1, c16 = m["latency"]["concurrency_1"], m["latency"]["concurrency_16"]
+    rows = [("model in the image", f"{m['model_name']} version {m['model_version']} (`{m['model_uri']}`)"),
+            ("limits", f"--memory {m['limits']['memory']} --cpus {m['limits']['cpus']}, "
+                       f"{m['limits']['workers']} worker"),
+            ("image size", f"{m['image_mb']:g} MB ({m['base_image']})"),
+            ("build", f"{m['build_seconds']:g} s"),
+            ("cold start (container start to the first 200)", f"{m['cold_start_seconds']:g} s"),
+            ("resident memory idle / peak under load", f"{m['rss_idle_mb']:g} / {m['rss_under_load_peak_mb']:g} MB"),
+            *((f"concurrency {c['concurrency']}", f"{c['requests_per_second']:g} requests/s, p50 {c['p50_ms']:g} ms, "
+               f"p99 {c['p99_ms']:g} ms, {c['errors']} errors of {c['requests']:,}") for c in (c1, c16)),
+            ("CPU per 1,000 one-tweet requests (the container's cgroup)", f"{m['cpu_seconds_per_1000_requests']:g} s"),
+            ("one-tweet requests a day in F1's 60 CPU-minutes", f"{m['requests_per_day_in_f1_cpu_quota']:,}")]
+    return pd.DataFrame(rows, columns=["measure", "value"]).to_markdown(index=False)
+
+
+BLOCKS: dict[str, Callable[[], str]] = {"image": image, "access": access, "load": load, "container": container}
+WHERE: dict[str, Path] = {"image": DOCS / "deploy.md", "access": DOCS / "api.md", "load": DOCS / "deploy.md",
+                          "container": DOCS / "deploy.md"}
 
 
 def markers(name: str) -> tuple[str, str]:

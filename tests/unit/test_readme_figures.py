@@ -25,15 +25,16 @@ def test_a_new_measurement_rewrites_its_block_where_it_lives_and_nothing_else(tm
     (results / "load_w2.json").write_text(json.dumps(load))
     monkeypatch.setattr(readme_figures, "RESULTS", results)
     deploy, api = tmp_path / "deploy.md", tmp_path / "api.md"
-    monkeypatch.setattr(readme_figures, "WHERE", {"image": deploy, "load": deploy, "access": api})
-    for document, names in ((deploy, ("image", "load")), (api, ("access",))):
-        blocks = "\n".join(f"{a}\nold\n{b}" for a, b in map(readme_figures.markers, names))
+    monkeypatch.setattr(readme_figures, "WHERE", {"image": deploy, "load": deploy, "container": deploy, "access": api})
+    for document, names in ((deploy, ("image", "load", "container")), (api, ("access",))):
+        blocks = "\n".join(f"{a}\nSTALE\n{b}" for a, b in map(readme_figures.markers, names))
         document.write_text(f"# title\n{blocks}\ntail\n")
     assert readme_figures.write()
     deployed, accessed = deploy.read_text(), api.read_text()
     assert "12345.6" in deployed and "12345.6" not in accessed and "µs per request" in accessed
+    assert "one-tweet requests a day in F1's 60 CPU-minutes" in deployed
     for text in (deployed, accessed):
-        assert "old" not in text and text.startswith("# title\n") and text.endswith("tail\n")
+        assert "STALE" not in text and text.startswith("# title\n") and text.endswith("tail\n")
     assert not readme_figures.write()  # nothing new: nothing changed
 
 
