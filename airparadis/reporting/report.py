@@ -92,7 +92,8 @@ def score_version(version: int, splits, single_calls: int, batch_rows: int) -> d
     approach, feedback = mv.tags.get(config.APPROACH_TAG, "?"), mv.tags.get("feedback", "none")
     kind = "student" if approach == "deep" and "teacher" in mv.tags else approach
     row = {"approach": approach, "kind": kind, "feedback": feedback,
-           "key": kind + ("" if feedback == "none" else "_feedback"),
+           # the teacher is one model, ``transformer`` in the documents, whatever its training mix
+           "key": kind + ("" if feedback == "none" or kind == "transformer" else "_feedback"),
            "name": f"{kind}{'' if feedback == 'none' else ' + ' + feedback + ' feedback'} (v{version})",
            "teacher": mv.tags.get("teacher", ""), "version": int(version), "run_id": mv.run_id,
            "production": config.PRODUCTION_ALIAS in mv.aliases,
