@@ -35,6 +35,7 @@ def main(
               "here, or pass --partial to compare only those registered.")
         return
     print(tables.to_table(result["models"]).map(fmt).to_string())
+    print(tables.doors_markdown(result["before_after"]))
     print(tables.targets_markdown(result["targets"]))
     for item in result["missing"]:
         print(f"{item['spec']}: {item['why']}")

@@ -19,8 +19,9 @@ Outputs: a printed table, and in ``--out`` (default docs/results/) ``comparison.
 ``comparison.json``, ``comparison_quality.png``, ``comparison_cost.png`` (and
 ``comparison_curves.png``), also logged as artifacts of a ``report`` run.
 
-This module selects the versions, scores them and judges the targets; the measures are named in
-:mod:`airparadis.reporting.measures`, the tables written by :mod:`airparadis.reporting.tables` and the
+This module selects the versions, scores them, judges the targets (:data:`config.TARGETS`, by
+:func:`airparadis.core.evaluation.check_targets`) and sets issue 18's before/after beside them; the measures
+are named in :mod:`airparadis.reporting.measures`, the tables written by :mod:`airparadis.reporting.tables` and the
 charts drawn by :mod:`airparadis.reporting.charts`, in the palette of every chart.
 """
 
@@ -91,11 +92,15 @@ def score_version(version: int, splits, single_calls: int, batch_rows: int) -> d
     approach, feedback = mv.tags.get(config.APPROACH_TAG, "?"), mv.tags.get("feedback", "none")
     kind = "student" if approach == "deep" and "teacher" in mv.tags else approach
     row = {"approach": approach, "kind": kind, "feedback": feedback,
-           "key": kind + ("" if feedback == "none" else "_feedback"),
+           # the teacher is one model, ``transformer`` in the documents, whatever its training mix
+           "key": kind + ("" if feedback == "none" or kind == "transformer" else "_feedback"),
            "name": f"{kind}{'' if feedback == 'none' else ' + ' + feedback + ' feedback'} (v{version})",
            "teacher": mv.tags.get("teacher", ""), "version": int(version), "run_id": mv.run_id,
            "production": config.PRODUCTION_ALIAS in mv.aliases,
-           "threshold": threshold, "trained_on_same_split": trained_on_same_split(run, splits.digests)}
+           "threshold": threshold, "threshold_rule": run.data.params.get("threshold_rule", "sentiment140"),
+           **{f"threshold_{rule}": run.data.metrics[f"threshold_{rule}"] for rule in evaluation.THRESHOLD_SETS
+              if f"threshold_{rule}" in run.data.metrics},
+           "trained_on_same_split": trained_on_same_split(run, splits.digests)}
     row.update({f"{s}_{m}": float(table.loc[s, m]) for s in SPLIT_NAMES for m in QUALITY})
     row["model_size_mb"] = float(mv.tags.get("model_size_mb") or run.data.metrics.get("model_size_mb", np.nan))
     row["training_seconds"] = float(run.data.metrics.get("training_seconds", np.nan))
@@ -142,41 +147,48 @@ def score_isolated(version: int, splits_uri: str, single_calls: int, batch_rows:
         return pool.submit(_score_in_child, version, splits_uri, single_calls, batch_rows).result()
 
 
-# The issue's targets for the deployed student, stated once: (what, value of, at least / at most, bound)
-TARGETS = (
-    ("S140 test accuracy", ("student", "test_accuracy"), ">=", 0.82),
-    ("S140 test ROC AUC", ("student", "test_roc_auc"), ">=", 0.90),
-    ("STS-Test accuracy", ("student", "sts_test_accuracy"), ">=", 0.84),
-    ("airline judge ROC AUC", ("student", "airline_roc_auc"), ">=", 0.93),
-    ("airline accuracy above simple, no feedback", ("student-simple", "airline_accuracy"), ">=", 0.03),
-    ("airline accuracy above simple, with feedback", ("student-simple+feedback", "airline_accuracy"), ">=", 0.03),
-    ("S140 test accuracy lost to the teacher", ("transformer-student", "test_accuracy"), "<=", 0.015),
-)
+BEFORE = config.ROOT / "data" / "before_issue18.json"  # the teacher and the doors before issue 18, with provenance
 
 
-def _pick(rows: list[dict], kind: str, feedback: str | None = None) -> dict | None:
+def _pick(rows: list[dict], kind: str, feedback: bool | None = None) -> dict | None:
     """The production row of a kind if there is one, else its newest (with that feedback, if given)."""
     found = [r for r in rows if r["kind"] == kind and feedback in (None, r["feedback"] != "none")]
     return max(found, key=lambda r: (r.get("production", False), r["version"])) if found else None
 
 
+def target_rows(rows: list[dict]) -> dict[str, dict]:
+    """The rows :data:`config.TARGETS` name: the teacher, the student and the simple model, each with the
+    airline feedback (the production one first)."""
+    picked = {"teacher": _pick(rows, "transformer", True) or _pick(rows, "transformer"),
+              "student": _pick(rows, "student", True), "simple": _pick(rows, "simple", True)}
+    return {model: row for model, row in picked.items() if row is not None}
+
+
 def targets(rows: list[dict]) -> list[dict]:
-    """Each target: the measured value (None when a model is missing) and whether it is met."""
+    """Each of :data:`config.TARGETS` judged by :func:`evaluation.check_targets` on these rows, with the
+    version it measured."""
+    from airparadis.core import evaluation
+
+    picked = target_rows(rows)
+    checks = evaluation.check_targets({model: {k: v for k, v in row.items() if isinstance(v, float)}
+                                       for model, row in picked.items()})
+    return [{**c, "version": picked[c["model"]]["version"] if c["model"] in picked else None} for c in checks]
+
+
+def before_after(rows: list[dict], before: Path = BEFORE) -> dict:
+    """Issue 18's before/after: the old teacher against the new one, and the model each door served
+    against the one it serves now (the production student). ``before`` declares the old figures."""
+    declared = json.loads(Path(before).read_text(encoding="utf-8"))
+    now = {"teacher": _pick(rows, "transformer", True) or _pick(rows, "transformer"),
+           "door": next((r for r in rows if r.get("production")), None)}
     out = []
-    for what, (subject, metric), sense, bound in TARGETS:
-        if subject == "student":
-            pair = (_pick(rows, "student"), None)
-        elif subject.startswith("student-simple"):
-            fb = subject.endswith("+feedback")
-            pair = (_pick(rows, "student", fb), _pick(rows, "simple", fb))
-        else:
-            pair = (_pick(rows, "transformer"), _pick(rows, "student"))
-        value = None if pair[0] is None or (subject != "student" and pair[1] is None) else (
-            pair[0][metric] - (pair[1][metric] if subject != "student" else 0.0))
-        met = None if value is None else (value >= bound if sense == ">=" else value <= bound)
-        out.append({"target": what, "metric": metric, "rule": f"{sense} {bound}", "value": value, "met": met,
-                    "versions": [p["version"] for p in pair if p is not None]})
-    return out
+    for old in declared["rows"]:
+        new = now["teacher" if old["door"] == "teacher" else "door"]
+        metrics = [k for k in old if k not in ("door", "model")]
+        out.append({"door": old["door"], "before": old["model"],
+                    "after": f"{new['name']}, run {new['run_id']}" if new else "not registered",
+                    **{k: {"before": old[k], "after": new[k] if new else None} for k in metrics}})
+    return {"provenance": declared["provenance"], "rows": out}
 
 
 def run(
@@ -220,11 +232,13 @@ def run(
             "single_calls": single_calls, "batch_rows": batch_rows}
     curves = learning_curves(rows)
     checks = targets(rows)
+    compared = before_after(rows)
     out_dir = Path(out_dir)
     out_dir.mkdir(parents=True, exist_ok=True)
-    (out_dir / "comparison.md").write_text(tables.to_markdown(rows, missing, meta, curves, checks), encoding="utf-8")
-    result = {"meta": meta, "models": rows, "missing": [{"spec": s, "why": w} for s, w in missing], "curves": curves,
-              "targets": checks}
+    markdown = tables.to_markdown(rows, missing, meta, curves, checks, compared)
+    (out_dir / "comparison.md").write_text(markdown, encoding="utf-8")
+    result = {"meta": meta, "models": rows, "missing": [{"spec": s, "why": w} for s, w in missing],
+              "curves": curves, "targets": checks, "before_after": compared}
     (out_dir / "comparison.json").write_text(json.dumps(result, indent=2), encoding="utf-8")
     charts.draw_comparison(rows, curves, out_dir)
     if log:

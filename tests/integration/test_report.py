@@ -50,6 +50,14 @@ def test_report_rows_come_from_the_registered_runs(comparison, simple_version, t
         assert np.isfinite(r["batch_tweets_per_second"]) and r["batch_tweets_per_second"] > 0
     assert rows["transformer"]["model_size_mb"] > 10 * rows["simple"]["model_size_mb"]
     assert result["missing"][0]["spec"] == "999"
+    # the configured targets, the teacher's judged on the registered transformer's recomputed figures
+    assert [c["target"] for c in result["targets"]] == [str(t) for t in config.TARGETS]
+    for check in (c for c in result["targets"] if c["model"] == "teacher"):
+        assert (check["version"], check["measured"]) == (transformer_version, tf[check["metric"]])
+        assert check["met"] == (tf[check["metric"]] >= check["bound"])
+    teacher_now = result["before_after"]["rows"][0]
+    assert teacher_now["door"] == "teacher" and teacher_now["after"].endswith(tf["run_id"])
+    assert teacher_now["sts_test_accuracy"]["after"] == tf["sts_test_accuracy"]
 
 
 def test_report_writes_table_json_charts_and_logs_them(comparison, transformer_version):
@@ -60,6 +68,7 @@ def test_report_writes_table_json_charts_and_logs_them(comparison, transformer_v
     markdown = (out / "comparison.md").read_text()
     assert f"transformer (v{transformer_version})" in markdown and "`999`: not registered" in markdown
     assert f"| transformer (v{transformer_version}) | int8 | " in markdown
+    assert "## Targets (issue 18)" in markdown and "## Before and after issue 18" in markdown
     sts_accuracy = result["models"][1]["sts_test_accuracy"]
     row = next(line for line in markdown.splitlines() if line.startswith("| sts_test: accuracy "))
     assert [c.strip() for c in row.strip("|").split("|")] == [
