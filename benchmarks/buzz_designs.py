@@ -198,7 +198,7 @@ def scored_airline(path: Path, model: str) -> tuple[list, str]:
     tweets = stream.read_file(path)
     if model == "labels":
         with path.open(encoding="utf-8-sig", newline="") as f:
-            label = {(stream.parse_time(r["tweet_created"]), stream.clean_text(r["text"])):
+            label = {(stream.parse_time(r["tweet_created"]), stream.text_to_score(r["text"])):
                      r["airline_sentiment"] == "negative" for r in csv.DictReader(f)}
         negative = [label[(t.time, t.text)] for t in tweets]
         return [(t, n, float(n)) for t, n in zip(tweets, negative, strict=True)], "the human labels (airline_sentiment)"

@@ -3,7 +3,8 @@
 
 - the numbers it shows (each must come from a measured figure);
 - French typography faults: a decimal point or an ISO date (a French reader expects ``81,5 %`` and
-  ``22 février 2015``), and a ``%`` without its narrow no-break space;
+  ``22 février 2015``), a size in megabytes with more than one decimal (``5,349 Mo`` reads as
+  thousands: ``5,3 Mo``), and a ``%`` without its narrow no-break space;
 - the words a reader reads (pictures and comments left out), for an article's length.
 """
 
@@ -12,7 +13,7 @@ from __future__ import annotations
 import re
 
 NUMBER = re.compile(r"(?<![A-Za-z0-9_.])\d[\d,]*(?:\.\d+)?(?![A-Za-z0-9_])")
-FRENCH_FAULTS = re.compile(r"\d\.\d|\b\d{4}-\d{2}-\d{2}\b")
+FRENCH_FAULTS = re.compile(r"\d\.\d|\b\d{4}-\d{2}-\d{2}\b|\d,\d{2,}\s?Mo\b")
 NNBSP_PERCENT = "\u202f%"
 
 
@@ -21,7 +22,7 @@ def numbers(text: str) -> set[str]:
 
 
 def french_faults(text: str) -> list[str]:
-    """Every decimal point, ISO date and bare ``%`` (one not after a narrow no-break space) in ``text``."""
+    """Every decimal point, ISO date, over-precise size in Mo and bare ``%`` (one not after a narrow no-break space) in ``text``."""
     bare = ["%"] * re.sub(NNBSP_PERCENT, "", text).count("%")
     return FRENCH_FAULTS.findall(text) + bare
 

@@ -65,8 +65,11 @@ class FiguresMissing(LookupError):
         return self.args[0]
 
 
-def _fmt(value) -> str:
-    """Three decimals under 10 (trailing zeros dropped: 2.2, not 2.200), one under 1,000, none above."""
+def _fmt(value, key: str = "") -> str:
+    """Three decimals under 10 (trailing zeros dropped: 2.2, not 2.200), one under 1,000, none above;
+    a size in megabytes (``*_mb``) to one decimal (5.3, not 5.349)."""
+    if isinstance(value, float) and key.endswith("_mb"):
+        return f"{value:.1f}"
     if isinstance(value, float):
         if abs(value) < 10:
             return f"{value:.3f}".rstrip("0").rstrip(".")
@@ -90,7 +93,7 @@ def figures(comparison: Path = COMPARISON, benchmarks: Path = BENCHMARKS, buzz: 
         rows = {row.get("key", row["approach"]): row for row in report["models"]}
         for name, row in rows.items():
             for key, value in row.items():
-                values[f"{name}_{key}"] = _fmt(value)
+                values[f"{name}_{key}"] = _fmt(value, key)
                 if key.endswith(QUALITY_SUFFIXES) and isinstance(value, float):
                     values[f"{name}_{key}_pct"] = f"{100 * value:.1f}%"
         values.update(gains(rows))
@@ -104,7 +107,7 @@ def figures(comparison: Path = COMPARISON, benchmarks: Path = BENCHMARKS, buzz: 
             values["deployed_airline_correct_in_10"] = f"{round(10 * rows[deployed]['airline_accuracy'])}"
     for path in sorted(benchmarks.glob("*.json")) if benchmarks.exists() else []:
         for key, value in _flatten(json.loads(path.read_text(encoding="utf-8"))).items():
-            values[f"{path.stem}_{key}"] = _fmt(value)
+            values[f"{path.stem}_{key}"] = _fmt(value, key)
     quota = values.get("container_requests_per_day_in_f1_cpu_quota", "").replace(",", "")
     if quota.isdigit():
         values["container_requests_per_day_millions"] = f"{int(quota) / 1e6:.1f}"

@@ -96,6 +96,17 @@ def test_a_template_is_rendered_in_its_own_language(tmp_path):
     assert en == "81.5% le 22 February 2015 ; 1,120,556 tweets."
 
 
+def test_a_size_in_megabytes_has_one_decimal_and_is_a_fault_with_more(tmp_path):
+    """``5.349`` MB reads ``5,3 Mo`` in French; ``5,349 Mo`` (a French reader sees thousands) is a fault."""
+    comparison = tmp_path / "comparison.json"
+    comparison.write_text(json.dumps({"meta": {}, "models": [{"key": "student", "approach": "deep",
+                                                             "model_size_mb": 5.349, "test_accuracy": 0.8125}]}))
+    values = publish.figures(comparison=comparison, benchmarks=tmp_path / "none", buzz=tmp_path / "none.json",
+                             prices=tmp_path / "none.json")
+    assert values["student_model_size_mb"] == "5.3" and values["student_test_accuracy"] == "0.812"
+    assert french_faults("pèse 5,349 Mo") == ["5,349 Mo"] and french_faults("pèse 5,3 Mo") == []
+
+
 @pytest.fixture(scope="module")
 def articles(tmp_path_factory) -> dict[str, str]:
     """The article in each language, rendered from its template and the repository's measured figures."""
