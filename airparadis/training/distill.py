@@ -173,6 +173,7 @@ def export_soft_labels(spec: str = TEACHER, out: Path = SOFT_LABELS) -> Path:
 
 PROVENANCE_PARAMS = ("base_model", "max_steps", "batch_size", "learning_rate", "warmup_fraction", "max_length",
                      "freeze_embeddings", "feedback_repeats", "quantization", "threshold", "train_rows", "splits_uri")
+TRAINED_WITH = ("max_steps", "learning_rate", "feedback_repeats", "eval_every", "quantize")  # the command's options
 PROVENANCE_METRICS = ("training_seconds", "torch_threads_used", "threshold_airline_holdout",
                       *(f"{name}_{m}" for name in evaluation.EVALUATED for m in ("accuracy", "f1_negative", "roc_auc")))
 
@@ -189,7 +190,7 @@ def provenance(version: int, tweets: int, seconds: float, when) -> dict:
         **{k: params[k] for k in PROVENANCE_PARAMS if k in params},
         **{k: metrics[k] for k in PROVENANCE_METRICS if k in metrics},
         "trained_with": "python -m entrypoints.transformer " + " ".join(
-            f"--{k.replace('_', '-')} {params[k]}" for k in ("max_steps", "learning_rate") if k in params)
+            f"--{k.replace('_', '-')} {params[k]}" for k in TRAINED_WITH if k in params)
             + (" --feedback airline" if mv.tags.get(registry.FEEDBACK_TAG) == "airline" else ""),
         "tweets": tweets, "scoring_seconds": round(seconds, 1), "written_at": when.isoformat(timespec="seconds"),
         "written_by": "python -m entrypoints.distill --export-soft-labels",
