@@ -355,20 +355,26 @@ def comparison_cost(rows: list[dict]):
 
 
 def comparison_curves(rows: list[dict], curves: dict[str, dict]):
-    """Accuracy against training steps of every model that logged a learning curve (keyed by its name)."""
+    """Against training steps, for every model that logged a learning curve (keyed by its name):
+    accuracy at the curve's fixed threshold (left) and ROC AUC, which needs no threshold, on the
+    validation subset, STS-Test and the held-out airline feedback (right)."""
     plt = _plt()
     deployed, keys = deployed_key(rows), {r["name"]: r["key"] for r in rows}
-    fig, ax = plt.subplots(figsize=(8, 4.5))
+    fig, (ax, auc) = plt.subplots(1, 2, figsize=(12, 4.5))
     for name, curve in curves.items():
         points, colour = curve["points"], _colour(keys.get(name, ""), deployed)
         steps = [p["step"] for p in points]
         ax.plot(steps, [p["curve_sts_test_accuracy"] for p in points], "o-", color=colour, label=f"{name}: STS-Test")
         ax.plot(steps, [p["curve_validation_subset_accuracy"] for p in points], "s--", color=colour, alpha=0.6,
                 label=f"{name}: validation subset")
+        for (metric, where), style in zip(measures.CURVE_AUC.items(), ("s--", "o-", "^:"), strict=True):
+            auc.plot(steps, [p.get(metric, float("nan")) for p in points], style, color=colour, label=where)
     ax.set(xlabel="training step", ylabel="accuracy", title="Accuracy against training steps")
-    ax.grid(color=GRID)
-    ax.set_axisbelow(True)
-    ax.legend(fontsize=8)
+    auc.set(xlabel="training step", ylabel="ROC AUC", title="ROC AUC (needs no threshold)")
+    for a in (ax, auc):
+        a.grid(color=GRID)
+        a.set_axisbelow(True)
+        a.legend(fontsize=8)
     fig.tight_layout()
     return fig
 

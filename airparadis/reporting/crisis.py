@@ -24,13 +24,6 @@ from airparadis.core import airline
 
 HOURS = range(24)
 DAYS_PER_MONTH = 30
-# the complaint reasons an alert names (the airline data's own categories), as a French reader reads them
-REASONS_FR = {"late flight": "vols en retard", "lost luggage": "bagages perdus", "cancelled flight": "vols annulés",
-              "customer service": "service client", "booking problems": "problèmes de réservation",
-              "bad flight": "mauvais vol", "flight attendant complaints": "plaintes sur l'équipage",
-              "long lines": "longues files d'attente", "damaged luggage": "bagages abîmés", "can't tell": "autre"}
-
-
 @dataclass(frozen=True)
 class Crisis:
     group: str  # the airline
@@ -74,13 +67,19 @@ def summary(report: dict) -> dict[str, float]:
             "crises_not_judged": sum(1 for d in days if d.get("episode") and not d.get("judged"))}
 
 
-def reasons(report: dict, told: Crisis) -> list[str]:
-    """The complaint reasons named by the first alert raised on the crisis day (English, lower case)."""
+def first_alert(report: dict, told: Crisis) -> dict:
+    """The first alert raised on the crisis day ({} if none)."""
     for alert in report.get("alerts", []):
         raised = datetime.fromisoformat(alert["window_end"].replace("Z", "+00:00")).astimezone(told.alert.tzinfo)
         if alert["group"] == told.group and raised.date() == told.day:
-            return [r["reason"] for r in alert.get("about", {}).get("reasons", [])]
-    return []
+            return alert
+    return {}
+
+
+def words(report: dict, told: Crisis) -> list[str]:
+    """The words and bigrams that rose in the crisis day's first alert, as tweeted (its summary)."""
+    summary = first_alert(report, told).get("about", {}).get("summary", "")
+    return [w.strip() for w in summary.split(",") if w.strip()]
 
 
 def _local(text: str) -> datetime:

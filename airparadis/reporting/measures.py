@@ -22,7 +22,10 @@ LABELS = {
 FORM_METRICS = ("validation_accuracy", "validation_f1_negative", "sts_test_accuracy", "sts_test_roc_auc",
                 "latency_single_ms_p50")
 # the learning curve a training stage logged (metric histories by step)
-CURVE_METRICS = ("train_loss", "curve_validation_subset_accuracy", "curve_sts_test_accuracy", "curve_sts_test_roc_auc")
+CURVE_METRICS = ("train_loss", "curve_validation_subset_accuracy", "curve_sts_test_accuracy", "curve_sts_test_roc_auc",
+                 "curve_validation_subset_roc_auc", "curve_airline_holdout_roc_auc")
+CURVE_AUC = {"curve_validation_subset_roc_auc": "validation subset", "curve_sts_test_roc_auc": "STS-Test",
+             "curve_airline_holdout_roc_auc": "held-out airline feedback"}  # the threshold-free curves
 
 
 def label(key: str) -> str:

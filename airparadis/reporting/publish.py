@@ -120,9 +120,9 @@ def figures(comparison: Path = COMPARISON, benchmarks: Path = BENCHMARKS, buzz: 
         told = crisis.crisis(report)
         values.update({f"crisis_{k}": _fmt(v) for k, v in (told.figures() if told else {}).items()})
         if told is not None:
-            said = crisis.reasons(report, told)
-            values["crisis_reasons_en"] = ", ".join(said) or "none named"
-            values["crisis_reasons_fr"] = ", ".join(crisis.REASONS_FR.get(r, r) for r in said) or "aucun motif"
+            words = crisis.words(report, told)
+            values["crisis_words_en"] = ", ".join(words) or "none"
+            values["crisis_words_fr"] = " », « ".join(words) or "aucun"
         values.update({f"week_{k}": _fmt(v) for k, v in crisis.summary(report).items()})
         values.update({f"buzz_alerts_{k}": _fmt(v) for k, v in _flatten(report).items()})
         values.update({f"buzz_alerts_{k}": _fmt(v) for k, v in _flatten(alerts_by_day(report)).items()})
