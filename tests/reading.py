@@ -22,7 +22,8 @@ def numbers(text: str) -> set[str]:
 
 
 def french_faults(text: str) -> list[str]:
-    """Every decimal point, ISO date, over-precise size in Mo and bare ``%`` (one not after a narrow no-break space) in ``text``."""
+    """Every decimal point, ISO date, over-precise size in Mo and bare ``%`` (one not after a narrow
+    no-break space) in ``text``."""
     bare = ["%"] * re.sub(NNBSP_PERCENT, "", text).count("%")
     return FRENCH_FAULTS.findall(text) + bare
 

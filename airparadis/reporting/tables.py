@@ -134,6 +134,7 @@ def curves_markdown(curves: dict[str, dict]) -> list[str]:
                   "| step | train loss | validation subset accuracy | STS-Test accuracy | STS-Test ROC AUC | "
                   "validation subset ROC AUC | held-out airline feedback ROC AUC |",
                   "|---:|---:|---:|---:|---:|---:|---:|"]
-        lines += [f"| {p['step']} | " + " | ".join(fmt(float(p.get(m, "nan"))) for m in CURVE_METRICS) + " |" for p in points]
+        lines += [f"| {p['step']} | " + " | ".join(fmt(float(p.get(m, "nan"))) for m in CURVE_METRICS) + " |"
+                  for p in points]
         lines.append("")
     return lines + ["![curves](comparison_curves.png)", ""]
