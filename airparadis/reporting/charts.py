@@ -109,7 +109,7 @@ class Chart:
 
     ``kind``: ``bar`` (vertical), ``barh`` (horizontal) or ``line``; ``series``: (name, values), one
     value per category (None: no point); ``highlight``: the category drawn in the accent colour (the
-    deployed model); ``marks``: (category index, label) pointed at on a line chart."""
+    deployed model); ``marks``: (category index, label) pointed at on a line chart (the label says when)."""
 
     name: str
     kind: str
@@ -211,7 +211,8 @@ def crisis_hours(told: crisis.Crisis, lang: str) -> Chart:
     return Chart("crisis", "line", wording.localise(title, lang),
                  hours, [(t["negatives"], told.negatives), (t["usual"], [round(u, 1) for u in told.usual])],
                  t["crisis_axis"], _source(lang, "crisis"), lang, decimals=0,
-                 marks=[(told.alert.hour, t["alert"]), (told.peak.hour, t["peak"])])
+                 marks=[(told.alert.hour, f"{t['alert']}\n{wording.localise(f'{told.alert:%H:%M}', lang)}"),
+                        (told.peak.hour, f"{t['peak']}\n{wording.localise(f'{told.peak:%H:%M}', lang)}")])
 
 
 def draw_chart(chart: Chart):
@@ -229,7 +230,7 @@ def draw_chart(chart: Chart):
         top = max(v for _, values in chart.series for v in values if v is not None)
         for x, text in chart.marks:
             value = chart.series[0][1][x]
-            ax.annotate(f"{text}\n{chart.categories[x]}", (x, value), xytext=(0, 28), textcoords="offset points",
+            ax.annotate(text, (x, value), xytext=(0, 28), textcoords="offset points",
                         ha="center", color=ACCENT if x == chart.marks[0][0] else INK, fontweight="bold",
                         arrowprops={"arrowstyle": "-|>", "color": INK})
         ax.set_xticks(positions[::2], chart.categories[::2])

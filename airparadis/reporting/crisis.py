@@ -38,11 +38,18 @@ class Crisis:
     def peak_negatives(self) -> int:
         return self.negatives[self.peak.hour]
 
+    @property
+    def lead_duration(self) -> str:
+        """The lead as a reader says it: ``8 h 15 min`` (``8 h`` when whole)."""
+        minutes = round(abs(self.lead_hours) * 60)
+        return f"{minutes // 60} h" + (f" {minutes % 60:02d} min" if minutes % 60 else "")
+
     def figures(self) -> dict[str, object]:
         """What a document may quote, named ``crisis_<key>``."""
         return {"group": self.group, "day": self.day.isoformat(), "alert_hour": self.alert.hour,
                 "alert_time": f"{self.alert:%H:%M}", "peak_time": f"{self.peak:%H:%M}",
-                "peak_hour": self.peak.hour, "lead_hours": self.lead_hours, "peak_negatives": self.peak_negatives,
+                "peak_hour": self.peak.hour, "lead_hours": self.lead_hours, "lead_duration": self.lead_duration,
+                "peak_negatives": self.peak_negatives,
                 "usual_at_peak": self.usual[self.peak.hour],
                 "peak_times_usual": round(self.peak_negatives / max(self.usual[self.peak.hour], 1.0), 1)}
 
