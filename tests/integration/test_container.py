@@ -65,6 +65,17 @@ def worker_pid(docker_engine, name: str, timeout: float = 60) -> int:
         time.sleep(0.5)
 
 
+def restarted_container(docker_engine, name: str, timeout: float = 60) -> dict:
+    """``docker inspect`` of the container once the engine has restarted it."""
+    deadline = time.monotonic() + timeout
+    while True:
+        state = docker_engine.inspect(name)
+        if state["RestartCount"] >= 1 and state["State"]["Running"]:
+            return state
+        assert time.monotonic() < deadline, f"the container was not restarted within {timeout}s: {state['State']}"
+        time.sleep(0.2)
+
+
 def restarts(url: str) -> int:
     return requests.get(f"{url}/version", timeout=30).json()["worker_restarts"]
 
@@ -125,7 +136,9 @@ def test_a_container_whose_supervisor_dies_is_restarted_by_the_platform(docker_e
     again (App Service restarts a container that exits too); the restart is in ``docker inspect``."""
     url, name = api
     os.kill(engine.pids(docker_engine, name)[0], signal.SIGKILL)
+    # until the kernel has reaped the old worker it may still answer: wait for the platform's restart
+    state = restarted_container(docker_engine, name)
+    assert state["RestartCount"] == 1 and state["State"]["Running"]
     report = smoke(url, monkeypatch)
     assert report["worker"] == "not restarted"  # a new container: its worker is a first one
-    state = docker_engine.inspect(name)
-    assert state["RestartCount"] == 1 and state["State"]["Running"]
+    assert docker_engine.inspect(name)["RestartCount"] == 1
