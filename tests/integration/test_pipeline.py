@@ -3,14 +3,10 @@ second run with the same parameters reuses the finished data step."""
 
 from __future__ import annotations
 
-import functools
-
 import mlflow
 
 from airparadis import config, pipeline
 from airparadis.core import data
-from airparadis.training import distill
-from tests.conftest import TOY_MIN_AGREEMENT
 
 SAMPLE = 1537  # a size no other test uses, so the first run below cannot find a data run to reuse
 
@@ -19,8 +15,6 @@ def test_one_main_run_reads_the_raw_file_once_and_a_second_reuses_the_data_step(
     reads = []
     original = data.load_raw
     monkeypatch.setattr(data, "load_raw", lambda source: reads.append(source) or original(source))
-    # a student trained on 1,537 tweets has many probabilities near its threshold: the toy tolerance
-    monkeypatch.setattr(distill, "run", functools.partial(distill.run, parity_min_agreement=TOY_MIN_AGREEMENT))
 
     first = pipeline.run(list(pipeline.MAIN_STEPS), "bundled", SAMPLE)  # what `make train` runs, on a sample
     assert reads == ["bundled"]  # data, simple, distill and the gate all read the splits from one URI
