@@ -54,26 +54,26 @@ def smoke(url: str, monkeypatch) -> dict:
     return json.loads(out[:out.rindex("smoke test passed")])
 
 
-def worker_pid(docker_engine, name: str, timeout: float = 60) -> int:
+def polled(read, done, what: str, timeout: float = 60, every: float = 0.5):
+    """``read()`` again until ``done`` holds for its value; that value (fails after ``timeout`` seconds)."""
+    deadline = time.monotonic() + timeout
+    while not done(value := read()):
+        assert time.monotonic() < deadline, f"{what} after {timeout}s: {value}"
+        time.sleep(every)
+    return value
+
+
+def worker_pid(docker_engine, name: str) -> int:
     """Host pid of the container's worker (the supervisor's child)."""
-    deadline = time.monotonic() + timeout
-    while True:
-        pids = engine.pids(docker_engine, name)
-        if len(pids) > 1:
-            return pids[1]
-        assert time.monotonic() < deadline, f"no new worker in the container after {timeout}s: {pids}"
-        time.sleep(0.5)
+    return polled(lambda: engine.pids(docker_engine, name), lambda pids: len(pids) > 1,
+                  "no new worker in the container")[1]
 
 
-def restarted_container(docker_engine, name: str, timeout: float = 60) -> dict:
+def restarted_container(docker_engine, name: str) -> dict:
     """``docker inspect`` of the container once the engine has restarted it."""
-    deadline = time.monotonic() + timeout
-    while True:
-        state = docker_engine.inspect(name)
-        if state["RestartCount"] >= 1 and state["State"]["Running"]:
-            return state
-        assert time.monotonic() < deadline, f"the container was not restarted within {timeout}s: {state['State']}"
-        time.sleep(0.2)
+    return polled(lambda: docker_engine.inspect(name),
+                  lambda state: state["RestartCount"] >= 1 and state["State"]["Running"],
+                  "the container was not restarted", every=0.2)
 
 
 def restarts(url: str) -> int:
